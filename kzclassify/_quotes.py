@@ -1,0 +1,207 @@
+"""Transparent rules that find direct quotes (ANNOTATION_GUIDE.md section 2).
+
+Every offset is into the string given to :func:`find_quotes`, so callers can
+pass either the display text of a release or their own text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DASH = "–—-"
+_DASHES = f"[{DASH}]"
+# Speech verbs that close a quote after ", –".
+_VERB = (
+    r"(?:деді|деп\s+(?:\w+\s+){0,2}?(?:өтті|өткен|айтты|түйіндеді|жазды|жазған|жазады|"
+    r"жазылған|мәлімдеді|қосты|атады|атап\s+өтті|сенім\s+білдірді|тілек\s+білдірді|"
+    r"есептейді|санайды|білдірді|толғанды|сөзін\s+аяқтады|ескертті|мәлім\s+етті|"
+    r"тоқталды|шақырды|хабарлады|сөйледі|түсіндірді|айтқан|қорытындылады|үндеді|атап\s+өтілген)|"
+    r"делінген|деген|дейді|деп\s+жазылған|деп\s+көрсетілген|деп\s+айтылған|деп\s+атап\s+өтілген)"
+)
+# ", – деді X." at the end of a quote.  Group "punct" is what precedes the dash.
+TAIL = re.compile(
+    rf"(?P<punct>[,.!?…:;])?[ \u00a0]*{_DASHES}[ \u00a0]*(?P<verb>{_VERB})(?P<rest>[^\n]*)"
+)
+_OPEN_DASH = re.compile(rf"^{_DASHES}[ \u00a0]*")
+# A colon introducing a guillemet quote: "... деді: «...»", "... хатында: «...»".
+_INTRO_VERB = re.compile(
+    r"(?:деді|деп|айтты|атап\s+өтті|жазды|жазған|мәлімдеді|делінген|хатында|жеделхатында|"
+    r"құттықтауында|хатта|жеделхатта|сөзінде|мақаласында|жолдауында|үндеуінде|"
+    r"құттықтау\s+хатында|былай|мынадай|ескертті|қосты)[^.!?\n]{0,60}:\s*$"
+)
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    """A detected quote before speaker attribution."""
+
+    start: int
+    end: int
+    kind: str  # "dash", "guillemet" or "telegram"
+    cue: str  # the attribution words (", – деді Президент.") or "" when none
+    cue_start: int  # offset of the cue, -1 when none
+    cue_end: int
+    verb: str  # normalised speech verb, "" when none
+    tail: str  # words after the verb up to the sentence end (speaker mention area)
+    tail_start: int
+
+
+_TELEGRAM_WORDS = ("жеделхат", "хатта", "хатында", "құттықтау", "көңіл айту", "үндеу", "жолдау")
+
+
+# a sentence end, but not the period of an initial ("Б.Сапарбаев")
+_SENT_END = re.compile(r"(?<![\s.][А-ЯӘҒҚҢӨҰҮҺІA-Z])(?<!^[А-ЯӘҒҚҢӨҰҮҺІA-Z])[.!?](?=\s|$|[А-ЯӘҒҚҢӨҰҮҺІA-Z«])")
+
+
+def _sentence_end(text: str, pos: int, limit: int) -> int:
+    m = _SENT_END.search(text, pos, limit)
+    return m.end() if m else limit
+
+
+def _trim_quote(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and text[end - 1] == ",":
+        end -= 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return start, end
+
+
+def _kind(text: str, tail: str) -> str:
+    low = tail.lower()
+    return "telegram" if any(w in low for w in _TELEGRAM_WORDS) else ""
+
+
+def _is_list_item(lines: list[tuple[int, int]], text: str, i: int) -> bool:
+    """A dash paragraph that is an item of an enumerated list, not speech."""
+    s, e = lines[i]
+    body = text[s:e].rstrip()
+    if TAIL.search(body):
+        return False
+    prev = text[lines[i - 1][0]:lines[i - 1][1]].rstrip() if i else ""
+    if body.endswith(";"):
+        return True
+    if prev.endswith(":") and not _INTRO_VERB.search(prev):
+        return True
+    if _OPEN_DASH.match(prev) and prev.endswith(";"):
+        return True
+    return False
+
+
+def _match_guillemet(text: str, open_pos: int) -> int:
+    """Index of the guillemet closing the one at open_pos (nesting aware), or -1."""
+    depth = 0
+    for j in range(open_pos, len(text)):
+        c = text[j]
+        if c == "«":
+            depth += 1
+        elif c == "»":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _tail_at(text: str, pos: int, line_end: int):
+    m = TAIL.match(text, pos, line_end)
+    if not m:
+        return None
+    verb = " ".join(m.group("verb").split())
+    rest_start = m.start("rest")
+    stop = _sentence_end(text, rest_start, line_end)
+    tail = text[rest_start:stop].strip().rstrip(".!?").strip()
+    return m, verb, tail, rest_start, stop
+
+
+def find_quotes(text: str) -> list[QuoteSpan]:
+    """Find direct quotes in ``text`` by the rules of the annotation guide.
+
+    Returns spans sorted by start; ``text[q.start:q.end]`` is the quote content
+    without dashes, guillemets, the comma before the closing dash or the tail.
+    """
+    if not text:
+        return []
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for part in text.split("\n"):
+        lines.append((pos, pos + len(part)))
+        pos += len(part) + 1
+    out: list[QuoteSpan] = []
+    covered: list[tuple[int, int]] = []
+
+    def add(start, end, kind, tail_info, line_end):
+        start, end = _trim_quote(text, start, end)
+        if end - start < 2:
+            return
+        if tail_info is None:
+            q = QuoteSpan(start, end, kind, "", -1, -1, "", "", -1)
+        else:
+            m, verb, tail, rest_start, stop = tail_info
+            cue_start = m.start()
+            q = QuoteSpan(start, end, _kind(text, tail) or kind, text[cue_start:stop].strip(),
+                          cue_start, stop, verb, tail, rest_start)
+        out.append(q)
+        covered.append((start, end))
+
+    # 1. guillemet quotes attributed by a speech verb (may span paragraphs)
+    i = 0
+    while True:
+        o = text.find("«", i)
+        if o < 0:
+            break
+        c = _match_guillemet(text, o)
+        if c < 0:
+            i = o + 1
+            continue
+        line_end = text.find("\n", c)
+        line_end = len(text) if line_end < 0 else line_end
+        tail_info = _tail_at(text, c + 1, line_end)
+        line_start = text.rfind("\n", 0, o) + 1
+        intro = _INTRO_VERB.search(text[max(line_start, o - 200):o])
+        if tail_info or intro:
+            add(o + 1, c, "guillemet", tail_info, line_end)
+            i = c + 1
+        else:
+            i = o + 1
+    # 2. dash paragraphs and 3. paragraphs closed by "– деді ..."
+    for li, (s, e) in enumerate(lines):
+        line = text[s:e]
+        if any(a <= s < b or s <= a < e for a, b in covered):
+            continue
+        m = _OPEN_DASH.match(line)
+        if m:
+            if _is_list_item(lines, text, li):
+                continue
+            qs = s + m.end()
+            t = TAIL.search(text, qs, e)
+            while t and t.start() == qs:
+                t = None
+            if t is None:
+                add(qs, e, "dash", None, e)
+                continue
+            add(qs, t.start() + (0 if t.group("punct") in (None, ",") else 1), "dash",
+                _tail_at(text, t.start(), e), e)
+            # quote resumed after the tail in the same paragraph
+            info = _tail_at(text, t.start(), e)
+            rest = info[4]
+            r2 = _OPEN_DASH.match(text[rest:e].lstrip())
+            if r2:
+                off = rest + (len(text[rest:e]) - len(text[rest:e].lstrip())) + r2.end()
+                t2 = TAIL.search(text, off, e)
+                add(off, t2.start() if t2 else e, "dash",
+                    _tail_at(text, t2.start(), e) if t2 else info, e)
+        else:
+            t = TAIL.search(line)
+            if not t or t.group("punct") not in (",", "!", "?", "…"):
+                continue
+            # the tail must close the paragraph's last sentence
+            tail_info = _tail_at(text, s + t.start(), e)
+            if tail_info[4] < e - 1 or "«" in line or "»" in line:
+                continue
+            end = s + t.start() + (0 if t.group("punct") == "," else 1)
+            add(s, end, "dash", tail_info, e)
+    out.sort(key=lambda q: q.start)
+    return out

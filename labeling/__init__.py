@@ -1,0 +1,1 @@
+"""Labeling workflow for kzclassify: Label Studio tasks, push, pull, validate."""

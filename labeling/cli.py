@@ -1,0 +1,106 @@
+"""``python -m labeling``: a thin CLI over the labeling functions.
+
+Exit codes: 0 ok, 1 validation problems, 2 usage or input error, 3 server error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kzclassify.corpus import CorpusError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT / "data" / "akorda_kk.txt"
+DEFAULT_EXPORT = Path(__file__).resolve().parent / "annotations" / "export.json"
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m labeling", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("tasks", help="corpus → Label Studio tasks JSON with pre-annotations")
+    t.add_argument("paths", nargs="*", default=[str(DEFAULT_CORPUS)])
+    t.add_argument("--out", "-o", required=True)
+    t.add_argument("--source", choices=["model", "rules"], default="model",
+                   help="pre-annotate with the shipped model (falls back to rules) or rules only")
+    t.add_argument("--format", choices=["auto", "corpus", "text"], default="auto")
+    for name, help_ in (("push", "create/update the project and import tasks (idempotent)"),
+                        ("pull", "export the full JSON into labeling/annotations/")):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--url", default=DEFAULT_URL)
+        s.add_argument("--project", default="kzclassify releases", help="project title")
+        if name == "push":
+            s.add_argument("paths", nargs="*", default=[str(DEFAULT_CORPUS)])
+            s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
+            s.add_argument("--source", choices=["model", "rules"], default="model")
+            s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
+                           help="import order; uncertainty = least confident prediction first")
+        else:
+            s.add_argument("--out", "-o", default=str(DEFAULT_EXPORT))
+    for name, help_ in (("agreement", "inter-annotator agreement on doubly annotated tasks"),
+                        ("prediff", "how far final annotations are from their pre-annotations")):
+        a = sub.add_parser(name, help=help_)
+        a.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
+    v = sub.add_parser("validate", help="check an export against the config and texts")
+    v.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
+    v.add_argument("--allow-unannotated", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (CorpusError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # server errors carry their own message
+        from .client import ServerError
+        if isinstance(e, ServerError):
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        raise
+
+
+def _run(args) -> int:
+    if args.cmd == "tasks":
+        from .tasks import make_tasks, write_tasks
+        tasks = make_tasks(args.paths, args.source, args.format)
+        write_tasks(tasks, args.out)
+        print(f"{len(tasks)} tasks → {args.out}")
+        return 0
+    if args.cmd == "push":
+        from .client import connect, push
+        from .io import load_json
+        from .tasks import make_tasks
+        tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
+        if args.order == "uncertainty":
+            tasks = sorted(tasks, key=lambda t: -t["data"].get("uncertainty", 0.0))
+        pid, added, skipped = push(connect(args.url), tasks, args.project)
+        print(f"project {pid}: imported {added} tasks, {skipped} already there")
+        return 0
+    if args.cmd == "pull":
+        from .client import connect, pull
+        n = pull(connect(args.url), args.out, args.project)
+        print(f"{n} tasks → {args.out}")
+        return 0
+    if args.cmd == "validate":
+        from .io import load_json
+        from .validate import validate_export
+        rep = validate_export(load_json(args.export), require_annotations=not args.allow_unannotated)
+        for p in rep.problems:
+            print(p)
+        n_quotes = sum(len(a.quotes) for a in rep.releases.values())
+        print(f"{rep.tasks} tasks, {len(rep.releases)} annotated releases, {n_quotes} quotes, "
+              f"{len(rep.problems)} problems")
+        return 0 if rep.ok else 1
+    if args.cmd in ("agreement", "prediff"):
+        import json
+
+        from .agreement import agreement, prediction_report
+        from .io import load_json
+        fn = agreement if args.cmd == "agreement" else prediction_report
+        print(json.dumps(fn(load_json(args.export)), ensure_ascii=False, indent=1))
+        return 0
+    raise AssertionError(args.cmd)

@@ -1,0 +1,70 @@
+"""Corpus → Label Studio tasks with pre-annotations."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kzclassify.corpus import Release, read_releases
+
+from . import rules
+from .ls_format import QuoteAnn, ReleaseAnn, to_results
+
+RULES_VERSION = "rules-1"
+
+
+def rule_prediction(text: str) -> tuple[ReleaseAnn, float, str]:
+    """Pre-annotation from the transparent rules: (annotation, score, model_version)."""
+    label, cue = rules.rule_type(text)
+    quotes = []
+    for q in rules.rule_quotes(text):
+        if q["mention_start"] < 0:
+            continue  # no mention found: leave the quote to the annotator rather than guess
+        quotes.append(QuoteAnn(q["start"], q["end"], q["text"], q["mention_start"], q["mention_end"],
+                               q["speaker_mention"], q["speaker"]))
+    # the score is a fixed prior: a matched lead cue is right more often than a default
+    return ReleaseAnn(label, tuple(quotes)), (0.6 if cue else 0.2), RULES_VERSION
+
+
+def model_prediction(text: str) -> tuple[ReleaseAnn, float, str] | None:
+    """Pre-annotation from the shipped kzclassify models, or None when none is usable."""
+    try:
+        import kzclassify
+        info = kzclassify.info()
+        a = kzclassify.analyze(text)
+    except Exception:  # no shipped model yet, or it fails to load: fall back to rules
+        return None
+    quotes = tuple(
+        QuoteAnn(q.start, q.end, q.text, q.mention_start, q.mention_end, q.speaker_mention, q.speaker)
+        for q in a.quotes if q.mention_start >= 0
+    )
+    version = f"kzclassify-{info['version']}"
+    return ReleaseAnn(a.release_type.label, quotes), a.release_type.score, version
+
+
+def make_task(release: Release, source: str = "model") -> dict:
+    """One Label Studio task: data (text, release id) and one prediction."""
+    pred = model_prediction(release.text) if source == "model" else None
+    ann, score, version = pred or rule_prediction(release.text)
+    return {
+        "data": {"text": release.text, "release_id": release.id, "source": release.source,
+                 "uncertainty": round(1.0 - float(score), 4)},
+        "predictions": [{"model_version": version, "score": float(score), "result": to_results(ann, origin="prediction")}],
+    }
+
+
+def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto") -> list[dict]:
+    """Tasks for every distinct release in ``paths`` (duplicates across files dropped)."""
+    seen: set[str] = set()
+    tasks = []
+    for p in paths:
+        for r in read_releases(p, fmt):
+            if r.id in seen:
+                continue
+            seen.add(r.id)
+            tasks.append(make_task(r, source))
+    return tasks
+
+
+def write_tasks(tasks: list[dict], out: str | Path) -> None:
+    from .io import atomic_write_json
+    atomic_write_json(out, tasks)

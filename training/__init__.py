@@ -1,0 +1,1 @@
+"""Training stages for kzclassify: data → train → evaluate → export."""

@@ -1,0 +1,84 @@
+"""Stage 1: a validated Label Studio export → a Hugging Face ``DatasetDict``.
+
+Split (fixed, documented): a release goes to a split by its id alone,
+``int(release_id[:8], 16) % 20``: 0–13 → train, 14–16 → validation,
+17–19 → test. The id is the sha1 of the whitespace-folded text, so the same
+text always lands in the same split and every release is in exactly one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from labeling.io import load_json
+from labeling.validate import Report, validate_export
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EXPORT = ROOT / "labeling" / "annotations" / "export.json"
+SPLITS = ("train", "validation", "test")
+
+
+def split_of(release_id: str) -> str:
+    b = int(release_id[:8], 16) % 20
+    return "train" if b < 14 else "validation" if b < 17 else "test"
+
+
+class InvalidExport(ValueError):
+    def __init__(self, report: Report):
+        lines = [str(p) for p in report.problems[:20]]
+        more = len(report.problems) - len(lines)
+        super().__init__(f"export has {len(report.problems)} problems:\n" + "\n".join(lines)
+                         + (f"\n... and {more} more" if more > 0 else ""))
+        self.report = report
+
+
+def rows_from_export(export) -> list[dict]:
+    """Release-level rows from a valid export; InvalidExport lists the problems otherwise."""
+    rep = validate_export(export)
+    if not rep.ok:
+        raise InvalidExport(rep)
+    rows = []
+    for rid, ann in rep.releases.items():
+        rows.append({
+            "id": rid,
+            "text": rep.texts[rid],
+            "release_type": ann.release_type,
+            "split": split_of(rid),
+            "quotes": [
+                {"start": q.start, "end": q.end, "text": q.text, "speaker_mention": q.mention,
+                 "mention_start": q.mention_start, "mention_end": q.mention_end, "speaker": q.speaker}
+                for q in ann.quotes
+            ],
+        })
+    rows.sort(key=lambda r: r["id"])
+    return rows
+
+
+def digest(rows: list[dict]) -> str:
+    """sha256 of the canonical JSON of the rows (the training-data digest)."""
+    blob = json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def build_dataset(export_path: str | Path = DEFAULT_EXPORT):
+    """Load, validate and convert an export into a ``DatasetDict`` with train/validation/test."""
+    import datasets
+
+    rows = rows_from_export(load_json(export_path))
+    features = datasets.Features({
+        "id": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "release_type": datasets.Value("string"),
+        "split": datasets.Value("string"),
+        "quotes": datasets.List({
+            "start": datasets.Value("int32"), "end": datasets.Value("int32"),
+            "text": datasets.Value("string"), "speaker_mention": datasets.Value("string"),
+            "mention_start": datasets.Value("int32"), "mention_end": datasets.Value("int32"),
+            "speaker": datasets.Value("string"),
+        }),
+    })
+    return datasets.DatasetDict({
+        s: datasets.Dataset.from_list([r for r in rows if r["split"] == s], features=features)
+        for s in SPLITS
+    })
