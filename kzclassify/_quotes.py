@@ -10,19 +10,19 @@ from dataclasses import dataclass
 
 DASH = "–—-"
 _DASHES = f"[{DASH}]"
-# Speech verbs that close a quote after ", –".
-_VERB = (
-    r"(?:деді|деп\s+(?:\w+\s+){0,2}?(?:өтті|өткен|айтты|түйіндеді|жазды|жазған|жазады|"
-    r"жазылған|мәлімдеді|қосты|атады|атап\s+өтті|сенім\s+білдірді|тілек\s+білдірді|"
-    r"есептейді|санайды|білдірді|толғанды|сөзін\s+аяқтады|ескертті|мәлім\s+етті|"
-    r"тоқталды|шақырды|хабарлады|сөйледі|түсіндірді|айтқан|қорытындылады|үндеді|атап\s+өтілген)|"
-    r"делінген|деген|дейді|деп\s+жазылған|деп\s+көрсетілген|деп\s+айтылған|деп\s+атап\s+өтілген)"
-)
-# ", – деді X." at the end of a quote.  Group "punct" is what precedes the dash.
+# Speech verbs that close a quote after ", –"; the words after them up to the
+# sentence end are the tail (speaker mention, maybe with more verb words).
+_VERB = r"(?:деді|деп|делінген|деген|дейді|депті)(?![\w])"
 TAIL = re.compile(
-    rf"(?P<punct>[,.!?…:;])?[ \u00a0]*{_DASHES}[ \u00a0]*(?P<verb>{_VERB})(?P<rest>[^\n]*)"
+    rf"(?P<punct>[,.!?…:;])?[ \u00a0]*{_DASHES}[ \u00a0]*(?P<verb>{_VERB})(?P<rest>)"
 )
-_OPEN_DASH = re.compile(rf"^{_DASHES}[ \u00a0]*")
+# After a closing guillemet the dash may be missing: «...» деген сөзіне, «...» деп жазады.
+_GUILLEMET_TAIL = re.compile(rf"(?P<punct>,)?[ \u00a0]*(?:{_DASHES}[ \u00a0]*)?(?P<verb>{_VERB})(?P<rest>)")
+# «...» деп аталған / деген тақырыппен / деген көне нақыл: a name or a saying, not speech
+_NOT_SPEECH = re.compile(r"\s*(?:атал|тақырып|атпен|атты|атау|(?:\w+\s+){0,2}(?:нақыл|мақал))")
+# A dash paragraph closed by a bare name: "..., – Нұрсұлтан Назарбаев."
+_NAME_TAIL = re.compile(r"(?P<punct>,)[ \u00a0]*" + _DASHES + r"[ \u00a0]*(?P<verb>)(?P<rest>[А-ЯӘҒҚҢӨҰҮҺІ][^\n,–—]{2,60})$")
+_OPEN_DASH = re.compile(rf"^{_DASHES}[ \u00a0]*", re.M)
 # A colon introducing a guillemet quote: "... деді: «...»", "... хатында: «...»".
 _INTRO_VERB = re.compile(
     r"(?:деді|деп|айтты|атап\s+өтті|жазды|жазған|мәлімдеді|делінген|хатында|жеделхатында|"
@@ -105,12 +105,14 @@ def _match_guillemet(text: str, open_pos: int) -> int:
     return -1
 
 
-def _tail_at(text: str, pos: int, line_end: int):
-    m = TAIL.match(text, pos, line_end)
+def _tail_at(text: str, pos: int, line_end: int, pattern=TAIL):
+    m = pattern.match(text, pos, line_end)
     if not m:
         return None
     verb = " ".join(m.group("verb").split())
     rest_start = m.start("rest")
+    if _NOT_SPEECH.match(text, rest_start, line_end):
+        return None
     stop = _sentence_end(text, rest_start, line_end)
     tail = text[rest_start:stop].strip().rstrip(".!?").strip()
     return m, verb, tail, rest_start, stop
@@ -146,7 +148,34 @@ def find_quotes(text: str) -> list[QuoteSpan]:
         out.append(q)
         covered.append((start, end))
 
-    # 1. guillemet quotes attributed by a speech verb (may span paragraphs)
+    # 1. dash paragraphs
+    for li, (s, e) in enumerate(lines):
+        m = _OPEN_DASH.match(text, s, e)
+        if not m or _is_list_item(lines, text, li):
+            continue
+        qs = m.end()
+        t, info = None, None
+        for t in TAIL.finditer(text, qs, e):
+            info = _tail_at(text, t.start(), e) if t.start() > qs else None
+            if info:
+                break
+        if info is None:
+            n = _NAME_TAIL.search(text, qs, e)
+            if n:
+                add(qs, n.start(), "dash", _tail_at(text, n.start(), e, _NAME_TAIL), e)
+            else:
+                add(qs, e, "dash", None, e)
+            continue
+        add(qs, t.start() + (0 if t.group("punct") in (None, ",") else 1), "dash", info, e)
+        # the quotation resumes after the tail in the same paragraph: "– A, – деді X. – B."
+        rest = info[4]
+        r2 = _OPEN_DASH.match(text[rest:e].lstrip())
+        if r2:
+            off = rest + (len(text[rest:e]) - len(text[rest:e].lstrip())) + r2.end()
+            t2 = TAIL.search(text, off, e)
+            info2 = _tail_at(text, t2.start(), e) if t2 else None
+            add(off, t2.start() if info2 else e, "dash", info2 or info, e)
+    # 2. guillemet quotes attributed by a speech verb (may span paragraphs)
     i = 0
     while True:
         o = text.find("«", i)
@@ -159,49 +188,29 @@ def find_quotes(text: str) -> list[QuoteSpan]:
         line_end = text.find("\n", c)
         line_end = len(text) if line_end < 0 else line_end
         tail_info = _tail_at(text, c + 1, line_end)
+        if tail_info is None and len(text[o + 1:c].split()) >= 5:
+            tail_info = _tail_at(text, c + 1, line_end, _GUILLEMET_TAIL)
         line_start = text.rfind("\n", 0, o) + 1
         intro = _INTRO_VERB.search(text[max(line_start, o - 200):o])
-        if tail_info or intro:
+        inside = any(a <= o < b for a, b in covered)
+        if (tail_info or intro) and not inside:
             add(o + 1, c, "guillemet", tail_info, line_end)
             i = c + 1
         else:
             i = o + 1
-    # 2. dash paragraphs and 3. paragraphs closed by "– деді ..."
-    for li, (s, e) in enumerate(lines):
-        line = text[s:e]
-        if any(a <= s < b or s <= a < e for a, b in covered):
+    # 3. a paragraph without an opening dash closed by "– деді ..."
+    for s, e in lines:
+        if _OPEN_DASH.match(text, s, e) or any(a < e and s < b for a, b in covered):
             continue
-        m = _OPEN_DASH.match(line)
-        if m:
-            if _is_list_item(lines, text, li):
-                continue
-            qs = s + m.end()
-            t = TAIL.search(text, qs, e)
-            while t and t.start() == qs:
-                t = None
-            if t is None:
-                add(qs, e, "dash", None, e)
-                continue
-            add(qs, t.start() + (0 if t.group("punct") in (None, ",") else 1), "dash",
-                _tail_at(text, t.start(), e), e)
-            # quote resumed after the tail in the same paragraph
-            info = _tail_at(text, t.start(), e)
-            rest = info[4]
-            r2 = _OPEN_DASH.match(text[rest:e].lstrip())
-            if r2:
-                off = rest + (len(text[rest:e]) - len(text[rest:e].lstrip())) + r2.end()
-                t2 = TAIL.search(text, off, e)
-                add(off, t2.start() if t2 else e, "dash",
-                    _tail_at(text, t2.start(), e) if t2 else info, e)
-        else:
-            t = TAIL.search(line)
-            if not t or t.group("punct") not in (",", "!", "?", "…"):
-                continue
-            # the tail must close the paragraph's last sentence
-            tail_info = _tail_at(text, s + t.start(), e)
-            if tail_info[4] < e - 1 or "«" in line or "»" in line:
-                continue
-            end = s + t.start() + (0 if t.group("punct") == "," else 1)
-            add(s, end, "dash", tail_info, e)
+        t = TAIL.search(text, s, e)
+        pattern = TAIL
+        if not t:
+            t, pattern = _NAME_TAIL.search(text, s, e), _NAME_TAIL
+        if not t or t.group("punct") not in (",", "!", "?", "…"):
+            continue
+        tail_info = _tail_at(text, t.start(), e, pattern)
+        if tail_info is None or tail_info[4] < e - 1:  # the tail must close the paragraph
+            continue
+        add(s, t.start() + (0 if t.group("punct") == "," else 1), "dash", tail_info, e)
     out.sort(key=lambda q: q.start)
     return out

@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import re
 
+from kzclassify._features import type_cues
 from kzclassify._quotes import find_quotes
 from kzclassify._speakers import resolve
 
-# Guide order for ties: award, ceremony, telegram, phone_call, meeting, event, visit, other.
-TYPE_CUES: list[tuple[str, tuple[str, ...]]] = [
-    ("award", ("марапат", "орденімен", "медалімен", "атағы берілді", "наградалар", "наградалау", "атағын беру")),
-    ("ceremony", ("рәсім", "сенім грамота", "ант берді", "ұлықтау", "салтанатты түрде аш", "туын көтер", "гүл шоқтарын")),
-    ("telegram", ("жеделхат", "көңіл айт", "құттықтау хат", "хаттар келіп түсті", "Қымбатты отандастар", "құттықтады", "хат жолдады")),
-    ("phone_call", ("телефон арқылы",)),
-    ("meeting", ("кездесті", "қабылдады", "кездесу барысында", "есеп берілді", "баяндалды", "хабардар етті", "келіссөздер", "баяндады")),
-    ("event", ("отырыс", "кеңес", "жиын", "форум", "саммит", "съезд", "конференция", "сөйлеген сөзінде", "қатысты", "жиналыс")),
-    ("visit", ("аралап көрді", "жұмысымен танысты", "жұмыс сапары", "ресми сапар", "мемлекеттік сапар", "танысты", "барды")),
-    ("other", ("ҚАУЛЫ ЕТЕМІН", "жоспарланған")),
-]
+# Cue lists live in kzclassify/data/type_cues.json (also lead features of the model).
+TYPE_CUES = type_cues()
 
 
 def lead(text: str) -> str:

@@ -9,7 +9,7 @@ from kzclassify.corpus import Release, read_releases
 from . import rules
 from .ls_format import QuoteAnn, ReleaseAnn, to_results
 
-RULES_VERSION = "rules-1"
+RULES_VERSION = "rules-2"
 
 
 def rule_prediction(text: str) -> tuple[ReleaseAnn, float, str]:

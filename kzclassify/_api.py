@@ -1,0 +1,139 @@
+"""The public API: classify, classify_many, extract_quotes, analyze, info."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._features import type_input
+from ._model import get_model, read_manifest, model_root, ModelError
+
+MAX_CHARS = 2_000_000  # a release longer than this is refused rather than silently cut
+
+
+@dataclass(frozen=True)
+class ReleaseType:
+    """The release type of a text: best ``label``, its probability ``score``,
+    and ``scores`` for every label. ``label`` is ``None`` for an empty text."""
+
+    label: str | None
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A direct quote: ``text == source[start:end]`` for the string the caller passed.
+
+    ``speaker`` is the canonical person (nominative, fullest name) or a role when
+    no person is named; ``speaker_mention`` the words that attribute the quote
+    (``mention_start``/``mention_end``, -1 when none); ``resolved_by`` how the
+    mention became the speaker; ``score`` the confidence in the attribution.
+    """
+
+    text: str
+    start: int
+    end: int
+    kind: str
+    cue: str
+    speaker: str
+    speaker_mention: str
+    mention_start: int
+    mention_end: int
+    resolved_by: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    release_type: ReleaseType
+    quotes: tuple[Quote, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"release_type": self.release_type.to_dict(), "quotes": [q.to_dict() for q in self.quotes],
+                "warnings": list(self.warnings)}
+
+
+def _check_text(text) -> str:
+    if isinstance(text, (bytes, bytearray)):
+        raise TypeError("text must be str, not bytes: decode it first (e.g. data.decode('utf-8'))")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"text has {len(text):,} characters; the limit for one release is {MAX_CHARS:,}")
+    return text
+
+
+def warnings_for(text: str) -> tuple[str, ...]:
+    """Warnings about input the models were not trained for (empty, not Kazakh)."""
+    from ._text import looks_kazakh
+    if not text.strip():
+        return ("empty text",)
+    if not looks_kazakh(text):
+        return ("text does not look like Kazakh (Cyrillic with Kazakh letters); results are unreliable",)
+    return ()
+
+
+def classify_many(texts) -> list[ReleaseType]:
+    """Release types for many texts in one ONNX call.
+
+    Raises TypeError for a non-str item, ValueError for an over-long text,
+    ModelError when the shipped model is missing or corrupt.
+    """
+    texts = [_check_text(t) for t in texts]
+    m = get_model("release_type")
+    labels = m.manifest["labels"]
+    out: list[ReleaseType | None] = [None] * len(texts)
+    idx = [i for i, t in enumerate(texts) if t.strip()]
+    for i, t in enumerate(texts):
+        if not t.strip():
+            out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels})
+    if idx:
+        x = np.array([type_input(texts[i]) for i in idx], dtype=object).reshape(-1, 1)
+        proba = m.session.run(None, {"text": x})[1]
+        for row, i in zip(proba, idx):
+            j = int(row.argmax())
+            out[i] = ReleaseType(labels[j], float(row[j]), {l: float(p) for l, p in zip(labels, row)})
+    return out  # type: ignore[return-value]
+
+
+def classify(text: str) -> ReleaseType:
+    """The release type of one text (see classify_many)."""
+    return classify_many([text])[0]
+
+
+def extract_quotes(text: str) -> list[Quote]:
+    """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
+    from ._attribution import attribute
+    text = _check_text(text)
+    if not text.strip():
+        return []
+    return attribute(text)
+
+
+def analyze(text: str) -> Analysis:
+    """Release type and quotes of one text, with warnings about unusual input."""
+    text = _check_text(text)
+    return Analysis(classify(text), tuple(extract_quotes(text)), warnings_for(text))
+
+
+def info() -> dict:
+    """Versions, labels, metrics and sha256 of the shipped models (from their manifests)."""
+    from . import __version__
+    root = model_root()
+    models = {}
+    for name in ("release_type", "quote_speaker"):
+        try:
+            mf = read_manifest(root / name)
+            models[name] = {k: mf.get(k) for k in ("model_version", "labels", "metrics", "sha256",
+                                                   "mlflow_run_id", "training_data_digest", "created_at")}
+        except ModelError as e:
+            models[name] = {"error": str(e)}
+    return {"version": __version__, "model_dir": str(root), "models": models}

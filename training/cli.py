@@ -1,0 +1,55 @@
+"""``python -m training``: release-type, quotes, export, all."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m training")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("release-type", "quotes", "all"):
+        s = sub.add_parser(name)
+        s.add_argument("--export", default=None, help="Label Studio export (default labeling/annotations/export.json)")
+        s.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
+        s.add_argument("--folds", type=int, default=5)
+        s.add_argument("--no-export", action="store_true", help="train and register only")
+    e = sub.add_parser("export", help="export a registered model version or alias to models/")
+    e.add_argument("what", choices=["release-type", "quotes"])
+    e.add_argument("--ref", default="champion", help="version number or alias")
+    e.add_argument("--store", default=None)
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from . import export
+    if args.cmd in ("release-type", "all"):
+        from . import release_type
+        from .report import print_release_type
+        r = release_type.train(args.export, args.store, args.folds)
+        print_release_type(r)
+        if not args.no_export:
+            m = export.export_release_type(r.version, store=args.store)
+            print(f"exported {m['model_version']} → models/release_type (parity {m['parity']})")
+    if args.cmd in ("quotes", "all"):
+        from . import quotes
+        from .report import print_quotes
+        r = quotes.train(args.export, args.store, args.folds)
+        print_quotes(r)
+        if not args.no_export:
+            m = export.export_quotes(r.version, store=args.store)
+            print(f"exported {m['model_version']} → models/quote_speaker")
+    if args.cmd == "export":
+        m = (export.export_release_type if args.what == "release-type" else export.export_quotes)(args.ref, store=args.store)
+        print(json.dumps(m, ensure_ascii=False, indent=1))
+    return 0

@@ -1,0 +1,130 @@
+"""Stage 4: sklearn → ONNX, parity check, and the shipped model folder with its manifest."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kzclassify._features import type_input
+from kzclassify._model import MANIFEST_FORMAT
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKENEXP = r"[\p{L}\p{N}_]{2,}"
+
+
+def _vectorizers(est):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    found = []
+
+    def walk(e):
+        if isinstance(e, TfidfVectorizer):
+            found.append(e)
+        elif isinstance(e, Pipeline):
+            for _, s in e.steps:
+                walk(s)
+        elif isinstance(e, FeatureUnion):
+            for _, s in e.transformer_list:
+                walk(s)
+    walk(est)
+    return found
+
+
+def onnx_from_sklearn(est, labels: list[str], metadata: dict | None = None):
+    """Convert a fitted text pipeline (input: one string per row) to ONNX.
+
+    Word vectorizers get ``tokenexp`` so Kazakh letters are tokens (the default
+    ONNX tokenizer is ASCII-only); probabilities come out as a plain tensor.
+    """
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import StringTensorType
+
+    options = {}
+    for v in _vectorizers(est):
+        if v.analyzer == "word":
+            options[id(v)] = {"tokenexp": TOKENEXP}
+    final = est.steps[-1][1] if hasattr(est, "steps") else est
+    options[id(final)] = {"zipmap": False}
+    onx = convert_sklearn(est, initial_types=[("text", StringTensorType([None, 1]))], options=options,
+                          target_opset={"": 17, "ai.onnx.ml": 3})
+    meta = {"labels": json.dumps(list(labels), ensure_ascii=False), "input": "kzclassify._features.type_input"}
+    meta.update(metadata or {})
+    for k, v in meta.items():
+        p = onx.metadata_props.add()
+        p.key, p.value = k, str(v)
+    return onx
+
+
+def check_parity(est, onnx_path: Path, texts: list[str]) -> dict:
+    """Run sklearn and ONNX Runtime on the same texts; labels and probabilities compared."""
+    import onnxruntime as ort
+    X = [type_input(t) for t in texts]
+    sk = est.predict_proba(X)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    out = sess.run(None, {"text": np.array(X, dtype=object).reshape(-1, 1)})
+    on = out[1]
+    diff = float(np.abs(sk - on).max()) if len(X) else 0.0
+    mism = int((sk.argmax(1) != on.argmax(1)).sum())
+    return {"n": len(X), "max_abs_diff": diff, "label_mismatches": mism}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_model_dir(out: Path, onnx_bytes: bytes, manifest: dict) -> dict:
+    """Write model.onnx and manifest.json (with the file's sha256) into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.onnx").write_bytes(onnx_bytes)
+    manifest = {"format_version": MANIFEST_FORMAT, "file": "model.onnx", **manifest,
+                "sha256": sha256(out / "model.onnx"),
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest
+
+
+def export_release_type(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
+    """Export a registered release-type model version (number) or alias to ``models/release_type``.
+
+    The exact registered sklearn model is converted, its parity with ONNX checked
+    on every corpus release, and the manifest records run id, metrics and digest.
+    """
+    import mlflow
+
+    from kzclassify.corpus import read_corpus
+
+    from . import tracking
+    from .release_type import MODEL_NAME
+
+    tracking.setup("release-type", store)
+    client = mlflow.MlflowClient()
+    mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
+          else client.get_model_version_by_alias(MODEL_NAME, ref))
+    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
+    run = client.get_run(mv.run_id)
+    labels = [str(c) for c in est.classes_]
+    version = f"{MODEL_NAME}/{mv.version}"
+    onx = onnx_from_sklearn(est, labels, {"model_version": version, "mlflow_run_id": mv.run_id})
+    out = out or ROOT / "models" / "release_type"
+    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
+    m = run.data.metrics
+    manifest = write_model_dir(out, onx.SerializeToString(), {
+        "name": "release_type", "kind": "text-classifier", "input": "type_input",
+        "labels": labels, "model_version": version, "mlflow_run_id": mv.run_id,
+        "training_data_digest": run.data.tags.get("data_digest", ""),
+        "chosen": run.data.params.get("chosen", ""),
+        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_macro_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
+    })
+    parity = check_parity(est, out / "model.onnx", texts)
+    if parity["label_mismatches"] or parity["max_abs_diff"] > 1e-4:
+        raise RuntimeError(f"ONNX parity failed on the corpus: {parity}")
+    manifest["parity"] = parity
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest
