@@ -17,20 +17,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._quotes import QuoteSpan, find_quotes
-from ._speakers import LO, UP, classify_mention, lexicon, resolve
+from ._speakers import _NOT_NAME_START, LO, UP, _is_title_word, classify_mention, lexicon, resolve
 
 _DOC_NOUN = re.compile(
-    r"\s+(?:\w+\s+)?(?:жеделхат\w*|хат\w*|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
+    r"\s+(?:жеделхат\w*|хат\w*|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
     r"көңіл\s+айту\s+\w+|кітаб\w*|мәлімдеме\w*|баяндама\w*)$")
 _MENTION = re.compile(
     rf"(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
     rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
     rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
-    rf"|(?P<name>(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|II|ІІ)){{1,3}})"
+    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
+    rf"|(?P<name>(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|II|ІІ)){{1,6}})"
 )
 _SPEECH_AFTER = re.compile(
     r"(айтты|деді|атап өтті|сөйле|жолдады|жіберді|жеделхат|хат\w*|құттықта|көңіл айт|мәлімде|"
     r"тоқталды|түйіндеді|жазды|жазған|жеткізді|білдірді|сөз\w*|ой\w* бөлісті|пікір\w*)")
+_CASE_END = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те)$")
 _GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
 _DATIVE = re.compile(r"(ға|ге|қа|ке|на|не)$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
@@ -55,14 +57,34 @@ class Candidate:
 
 
 def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
+    """The speaker mention inside a quote's tail, without verb words and document nouns.
+
+    "деп атап өтті Нұрсұлтан Назарбаев" → "Нұрсұлтан Назарбаев";
+    "делінген Александр Лукашенконың хатында" → "Александр Лукашенконың";
+    "делінген жеделхатта" → None (only the document is named).
+    """
     if q.tail_start < 0 or not q.tail:
         return None
-    s = text.find(q.tail, q.tail_start)
-    if s < 0:
+    verbs = set(lexicon()["verb_words"])
+    spans = [(m.start() + q.tail_start, m.end() + q.tail_start, m.group())
+             for m in re.finditer(r"\S+", text[q.tail_start:q.tail_start + len(q.tail) + 1])]
+    spans = [sp for sp in spans if sp[1] <= q.tail_start + len(q.tail) + 1]
+    while spans and spans[0][2].strip(",") in verbs:
+        spans.pop(0)
+    while spans and spans[-1][2].strip(",.") in verbs:
+        spans.pop()
+    if not spans:
         return None
-    mention = _DOC_NOUN.sub("", q.tail)
-    if _DOC_NOUN.fullmatch(" " + q.tail) or not mention.strip():
+    s, e = spans[0][0], spans[-1][1]
+    mention = text[s:e].rstrip(".,")
+    while _DOC_NOUN.search(mention):
+        mention = _DOC_NOUN.sub("", mention)
+    if not mention.strip() or _DOC_NOUN.fullmatch(" " + text[s:e].rstrip(".,")):
         return None  # the tail names only the document ("делінген жеделхатта")
+    lx = lexicon()
+    words = mention.split()
+    if not any(ch.isupper() for ch in mention) and words[-1] not in lx["roles"] and mention not in lx["pronouns"]:
+        return None  # verb or document words, not a person ("сөзіне назар аударды", "құттықтау")
     return s, s + len(mention)
 
 
@@ -70,8 +92,28 @@ def _context_mentions(text: str, start: int, window: int = 700) -> list[tuple[in
     lo = max(0, start - window)
     out = []
     for m in _MENTION.finditer(text, lo, start):
-        kind = "first_president" if m.group("first") else "president" if m.group("pres") else "name"
-        out.append((m.start(), m.end(), kind))
+        kind = ("first_president" if m.group("first") else "president" if m.group("pres")
+                else "role" if m.group("role") else "name")
+        if kind != "name":
+            out.append((m.start(), m.end(), kind))
+            continue
+        # "Барак Обама Нұрсұлтан Назарбаевты", "Нұрсұлтан Назарбаев Қазақстанда": split into mentions;
+        # "Кипр Республикасының Президенті Никос Анастасиадис" stays one (title + name)
+        words = [(w.start() + m.start(), w.end() + m.start(), w.group()) for w in re.finditer(r"\S+", m.group())]
+        while words and (words[0][2] in lexicon()["sentence_starts"] or _NOT_NAME_START.search(words[0][2])):
+            words.pop(0)
+        cur: list = []
+        for w in words:
+            if cur and w[2].startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")):
+                out.append((cur[0][0], cur[-1][1], "name"))
+                cur = []
+            if not (not cur and w[2].startswith("Қазақстан")):
+                cur.append(w)
+            if len(cur) >= 2 and _CASE_END.search(w[2]) and not _is_title_word(w[2]):
+                out.append((cur[0][0], cur[-1][1], "name"))
+                cur = []
+        if cur:
+            out.append((cur[0][0], cur[-1][1], "name"))
     return out
 
 
@@ -137,24 +179,33 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
     return out
 
 
-def rank(cands: list[Candidate]) -> np.ndarray:
-    """Ranker probabilities for candidates (one ONNX call)."""
+def onnx_scorer(x: np.ndarray) -> np.ndarray:
+    """P(candidate is the speaker mention) from the shipped ``quote_speaker`` ranker."""
     from ._model import get_model
-    if not cands:
-        return np.zeros(0, dtype=np.float32)
     m = get_model("quote_speaker")
-    x = np.array([c.features for c in cands], dtype=np.float32)
     return m.session.run(None, {"features": x})[1][:, 1]
 
 
-def attribute(text: str):
-    """Quotes of ``text`` with speakers (the runtime path of ``kzclassify.extract_quotes``)."""
+def rule_scorer(x: np.ndarray) -> np.ndarray:
+    """The transparent baseline: the tail mention if there is one, else the nearest mention before."""
+    tail = x[:, FEATURES.index("is_tail")]
+    rank_ = x[:, FEATURES.index("rank_from_quote")]
+    return tail + (1.0 - rank_) * 0.5
+
+
+def attribute(text: str, scorer=None):
+    """Quotes of ``text`` with speakers (the runtime path of ``kzclassify.extract_quotes``).
+
+    ``scorer`` maps a float32 feature matrix to candidate probabilities; the
+    default is the shipped ONNX ranker (training passes its sklearn model).
+    """
     from ._api import Quote
 
+    scorer = scorer or onnx_scorer
     quotes = find_quotes(text)
     all_cands = candidates_for(text, quotes)
     flat = [c for cs in all_cands for c in cs]
-    probs = rank(flat)
+    probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)
     out, i = [], 0
     for q, cs in zip(quotes, all_cands):
         p = probs[i:i + len(cs)]

@@ -14,8 +14,11 @@ from importlib import resources
 UP = "А-ЯӘҒҚҢӨҰҮҺІЁ"
 LO = "а-яәғқңөұүһіё"
 _WORD = re.compile(rf"[{UP}{LO}A-Za-z][{UP}{LO}A-Za-z'-]*")
-_CAP = re.compile(rf"^[{UP}]")
 _INITIALS = re.compile(rf"^((?:[{UP}]\.\s?)+)([{UP}][{LO}-]+)$")
+_CAPWORD = re.compile(rf"^[{UP}][{LO}]+(?:-[{UP}]?[{LO}]+)*$")
+# a person's name after a title: "Ресей Президенті Владимир Путин", "Иордания Королі ІІ Абдалла"
+_NAME_AFTER = (rf"((?:[{UP}]\.\s?)+[{UP}][{LO}-]+|(?:ІІ|II|ІІІ)\s+[{UP}][{LO}]+"
+               rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+(?:ван|дер|де|бен|фон|Әл-)?\s*[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?){{1,3}})")
 
 
 @lru_cache(maxsize=1)
@@ -24,10 +27,15 @@ def lexicon() -> dict:
         return json.load(f)
 
 
+@lru_cache(maxsize=1)
+def _endings() -> tuple[str, ...]:
+    return tuple(sorted(set(lexicon()["case_endings"]), key=len, reverse=True))
+
+
 @dataclass(frozen=True)
 class Resolution:
     speaker: str
-    how: str  # "name", "initials", "title-era", "first-president", "role-named", "role", "author", "previous"
+    how: str  # "name", "initials", "title-era", "first-president", "role-named", "role", "unresolved"
     score: float
 
 
@@ -42,112 +50,168 @@ def nominative(word: str, text: str) -> str:
     otherwise only endings of two or more letters are stripped.
     """
     toks = _tokens(text)
-    endings = sorted(set(lexicon()["case_endings"]), key=len, reverse=True)
-    cands = [word[: -len(e)] for e in endings if word.endswith(e) and len(word) - len(e) >= 3]
+    cands = [word[: -len(e)] for e in _endings() if word.endswith(e) and len(word) - len(e) >= 3]
     seen = [c for c in cands if c in toks]
     if seen:
         return min(seen, key=len)
-    if word in toks or not cands:
+    if word in toks and not any(word.endswith(e) for e in _endings() if len(e) >= 3):
         return word
-    long = [word[: -len(e)] for e in endings if len(e) >= 2 and word.endswith(e) and len(word) - len(e) >= 3]
+    long = [word[: -len(e)] for e in _endings() if len(e) >= 2 and word.endswith(e) and len(word) - len(e) >= 3]
     return long[0] if long else word
 
 
-def _title_words() -> set[str]:
+def title_kind(mention: str) -> str | None:
+    """"first_president" / "president" when the mention is such a title, in any case form."""
+    m = " ".join(mention.split())
     lx = lexicon()
-    words = set()
-    for t in lx["first_president_titles"] + lx["sitting_president_titles"] + lx["roles"]:
-        words.update(t.split())
-    return words
-
-
-_STOP_FIRST = {"Қазақстан", "Республикасы", "Республикасының", "Президенті", "Президент", "Мемлекет",
-               "Елбасы", "Премьер-министр", "Премьер-Министр", "Төрағасы", "Министрі", "Әкімі", "Сенат",
-               "Мәжіліс", "Ресей", "Қытай", "АҚШ", "ҚР", "ҚХР", "Бас", "Тұңғыш", "Жоғарғы", "Кездесу",
-               "Сондай-ақ", "Сонымен", "Осы", "Бұл", "Ал", "Оның", "Біз", "Мен", "Сіз", "Алматы", "Астана"}
-
-
-def full_name(surname: str, text: str) -> str:
-    """Fullest written form "First Surname" of ``surname`` in ``text``."""
-    best = surname
-    counts: dict[str, int] = {}
-    for m in re.finditer(rf"([{UP}][{LO}]+(?:-[{UP}][{LO}]+)?)\s+{re.escape(surname)}(?![{LO}])", text):
-        first = m.group(1)
-        if first in _STOP_FIRST or first in _title_words() or first.endswith(("ның", "нің", "тың", "тің", "дың", "дің")):
-            continue
-        counts[first] = counts.get(first, 0) + 1
-    if counts:
-        first = max(counts, key=lambda k: (counts[k], len(k)))
-        best = f"{first} {surname}"
-    return best
-
-
-def _surname_stem_forms(surname: str, text: str) -> str:
-    return nominative(surname, text)
+    for kind, titles in (("first_president", lx["first_president_titles"]),
+                         ("president", lx["sitting_president_titles"])):
+        for t in sorted(titles, key=len, reverse=True):
+            if m == t or (m.startswith(t) and m[len(t):] in _endings()):
+                return kind
+            # inflection that changes the title's last letters: Президенті → Президентінің
+            base = t[:-1] if t.endswith(("і", "ы")) else t
+            if m.startswith(base) and len(m) - len(base) <= 5 and " " not in m[len(base):]:
+                rest = m[len(base):]
+                if rest in ("інің", "ының", "іне", "ына", "ін", "ын", "імен", "ымен", "інде", "ында") or rest in _endings():
+                    return kind
+    return None
 
 
 def era_president(text: str) -> str:
-    """The sitting president in a release, from names and era cues in it."""
+    """The sitting president of a release: names in it first, then era cues, else Nazarbayev."""
     lx = lexicon()
     naz, tok = lx["presidents"]["nazarbayev"], lx["presidents"]["tokayev"]
     tokayev_as_other = any(re.search(re.escape(r) + r"\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев", text)
                            for r in lx["non_president_roles_before_tokayev"])
-    if "Тоқаев" in text and not tokayev_as_other:
+    n_tok = 0 if tokayev_as_other else text.count("Тоқаев")
+    # Nazarbayev named as the first President (not the sitting one) does not count for his era
+    first = "|".join(re.escape(p) for p in lx["first_president_prefixes"])
+    n_naz = text.count("Назарбаев") - len(re.findall(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев", text))
+    if n_tok and n_tok >= n_naz:
         return tok
-    if any(c in text for c in lx["tokayev_era_cues"]) and "Назарбаев" not in text.replace("Елбасы Нұрсұлтан Назарбаев", ""):
-        return tok
-    if "Назарбаев" in text or any(c in text for c in lx["nazarbayev_era_cues"]):
+    if n_naz:
         return naz
-    return tok
+    if any(c in text for c in lx["tokayev_era_cues"]):
+        return tok
+    return naz
 
 
-def _strip_phrase(mention: str, text: str) -> str:
+def _is_title_word(w: str) -> bool:
+    lx = lexicon()
+    return (w in lx["title_words"] or w in lx["roles"] or "Республика" in w or "Президент" in w
+            or w[:1].islower() and w not in lx["name_particles"] or w.startswith("«") or w.endswith("»"))
+
+
+_NOT_NAME_START = re.compile(r"(нда|нде|ында|інде|уде|еде|ада|кейін|соң)$")
+
+
+def name_part(mention: str) -> str:
+    """The person's name inside a mention ("Ресей Президенті Владимир Путин" → "Владимир Путин")."""
     words = mention.split()
-    return " ".join(words)
+    idx = [i for i, w in enumerate(words) if _is_title_word(w) or _NOT_NAME_START.search(w)
+           or w in lexicon()["sentence_starts"]]
+    after = words[idx[-1] + 1:] if idx else words
+    return " ".join(after)
 
 
-def resolve_name(mention: str, text: str) -> Resolution | None:
-    """Resolve a mention that contains a person's name (possibly inflected)."""
-    words = mention.replace("\u00a0", " ").split()
+_SURNAME_LIKE = re.compile(r"(ов|ев|ова|ева|ёв|ёва|ин|ина|енко|ян|ұлы|қызы|ский|ская|иев|иева)$")
+_CASE = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|на|не|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те|ын|ін)$")
+
+
+def clean_name_words(words: list[str]) -> list[str]:
+    """The words of one person's name from a run of capitalised words.
+
+    Leading sentence adverbs and titles are dropped; the run is cut before a
+    second name starts ("Барак Обама Нұрсұлтан Назарбаевты" → "Барак Обама").
+    """
+    lx = lexicon()
+    words = list(words)
+    while words and (words[0] in lx["sentence_starts"] or _NOT_NAME_START.search(words[0]) or _is_title_word(words[0])):
+        words.pop(0)
+    out: list[str] = []
+    for w in words:
+        if out and (w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) or _is_title_word(w)):
+            break
+        out.append(w)
+        if len(out) >= 2 and (_CASE.search(w) or _SURNAME_LIKE.search(w)):
+            break
+    return out
+
+
+def full_name(surname: str, text: str) -> str:
+    """Fullest written form of ``surname`` in ``text`` ("Тоқаев" → "Қасым-Жомарт Тоқаев")."""
+    best, best_key = surname, (0, 0)
+    counts: dict[str, int] = {}
+    pat = rf"((?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?\s+){{1,2}}){re.escape(surname)}"
+    for m in re.finditer(pat, text):
+        firsts = m.group(1).split()
+        # keep only the first names right before the surname: no other surname, no inflected word
+        while firsts and (_is_title_word(firsts[0]) or _SURNAME_LIKE.search(firsts[0]) or _CASE.search(firsts[0])
+                          or firsts[0] in lexicon()["sentence_starts"] or _NOT_NAME_START.search(firsts[0])
+                          or firsts[0].startswith("Қазақстан")):
+            firsts.pop(0)
+        if not firsts or any(_is_title_word(w) for w in firsts):
+            continue
+        name = " ".join(firsts + [surname])
+        counts[name] = counts.get(name, 0) + 1
+    for name, c in counts.items():
+        key = (len(name.split()), c)
+        if key > best_key:
+            best, best_key = name, key
+    return best
+
+
+def resolve_name(name: str, text: str) -> Resolution | None:
+    """Resolve a person's name (maybe inflected, maybe initials) to its fullest nominative form."""
+    words = clean_name_words(name.split())
     if not words:
         return None
     m = _INITIALS.match(words[-1]) or (len(words) >= 2 and _INITIALS.match(words[-2] + words[-1]))
     if m:
         surname = nominative(m.group(2), text)
-        name = full_name(surname, text)
-        if name == surname:
+        full = full_name(surname, text)
+        if full == surname:
             return Resolution(f"{m.group(1).replace(' ', '')}{surname}", "initials", 0.8)
-        return Resolution(name, "initials", 0.85)
-    caps = [w for w in words if _CAP.match(w) and w not in _title_words()]
-    if not caps:
-        return None
-    # "Си Цзиньпин", "Қасым-Жомарт Тоқаев", "Александр Лукашенконың"
-    last = nominative(caps[-1], text)
-    if len(caps) >= 2:
-        first = caps[-2]
-        if first not in _STOP_FIRST and not first.endswith(("ның", "нің", "тың", "тің", "дың", "дің")):
-            return Resolution(f"{first} {last}", "name", 0.95)
-    return Resolution(full_name(last, text), "name", 0.85)
+        return Resolution(full, "initials", 0.85)
+    words = words[:-1] + [nominative(words[-1], text)]
+    if len(words) >= 2:
+        return Resolution(" ".join(words), "name", 0.95)
+    return Resolution(full_name(words[0], text), "name", 0.85)
 
 
 def classify_mention(mention: str) -> str:
     """Mention kind: "first_president", "president", "pronoun", "name", "role" or "none"."""
-    lx = lexicon()
     m = " ".join(mention.split())
     if not m:
         return "none"
-    if m in lx["first_president_titles"]:
-        return "first_president"
-    if m in lx["sitting_president_titles"]:
-        return "president"
-    if m in lx["pronouns"]:
+    kind = title_kind(m)
+    if kind:
+        return kind
+    if m in lexicon()["pronouns"]:
         return "pronoun"
-    words = m.split()
-    if words[-1] in lx["roles"] or words[-1][:1].islower() and not any(_INITIALS.match(w) for w in words):
-        return "role"
-    if any(_INITIALS.match(w) for w in words) or any(_CAP.match(w) and w not in _title_words() and w not in _STOP_FIRST for w in words):
-        return "name"
-    return "role"
+    return "name" if name_part(m) else "role"
+
+
+def resolve_role(role: str, text: str, position: int) -> Resolution | None:
+    """A role ("Ресей Президенті", "министр") joined to the person the release names with it.
+
+    The full role phrase is tried first, then its head word; the nearest
+    occurrence before the quote wins, else the first one after it.
+    """
+    words = role.split()
+    stems = [w[:-3] if len(w) > 6 else w[:-1] if len(w) > 4 else w for w in words]
+    for use in (stems, stems[-1:]):
+        pat = r"\s+".join(rf"{re.escape(s)}[{LO}]*" for s in use) + r"\s+" + _NAME_AFTER
+        found = [m for m in re.finditer(pat, text)]
+        found = [m for m in found if not _is_title_word(m.group(1).split()[0])]
+        if found:
+            before = [m for m in found if m.start() < position]
+            m = before[-1] if before else found[0]
+            r = resolve_name(m.group(1), text)
+            if r:
+                return Resolution(r.speaker, "role-named", 0.75)
+    return None
 
 
 def resolve(mention: str, text: str, position: int = 0) -> Resolution:
@@ -157,17 +221,14 @@ def resolve(mention: str, text: str, position: int = 0) -> Resolution:
     ``position`` is where the quote is, for roles introduced earlier.
     """
     lx = lexicon()
-    kind = classify_mention(mention)
     m = " ".join(mention.split())
+    kind = classify_mention(m)
     if kind == "first_president":
         return Resolution(lx["presidents"]["nazarbayev"], "first-president", 0.95)
     if kind == "president":
-        for name in (lx["presidents"]["tokayev"], lx["presidents"]["nazarbayev"]):
-            if name in m:
-                return Resolution(name, "name", 0.95)
         return Resolution(era_president(text), "title-era", 0.9)
     if kind == "name":
-        r = resolve_name(m, text)
+        r = resolve_name(name_part(m), text)
         if r:
             return r
     if kind == "role":
@@ -176,20 +237,3 @@ def resolve(mention: str, text: str, position: int = 0) -> Resolution:
             return r
         return Resolution(m, "role", 0.3)
     return Resolution(m, "unresolved", 0.1)
-
-
-def resolve_role(role: str, text: str, position: int) -> Resolution | None:
-    """A role ("министр", "облыс әкімі") joined to the person the release named with it."""
-    head = role.split()[-1]
-    stem = head[:-2] if len(head) > 5 else head
-    best = None
-    pat = rf"{re.escape(stem)}[{LO}]*\s+((?:[{UP}]\.\s?)+[{UP}][{LO}-]+|[{UP}][{LO}-]+\s+[{UP}][{LO}-]+)"
-    for m in re.finditer(pat, text[: position or len(text)]):
-        if m.group(1).split()[0] in _STOP_FIRST or m.group(1).split()[0] in _title_words():
-            continue
-        best = m.group(1)
-    if best:
-        r = resolve_name(best, text)
-        if r:
-            return Resolution(r.speaker, "role-named", 0.75)
-    return None

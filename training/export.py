@@ -128,3 +128,71 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
     manifest["parity"] = parity
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
+
+
+def quote_onnx(est, metadata: dict | None = None):
+    """The speaker-mention ranker as ONNX: input ``features`` float32 [n, len(FEATURES)]."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    from kzclassify._attribution import FEATURES
+
+    onx = convert_sklearn(est, initial_types=[("features", FloatTensorType([None, len(FEATURES)]))],
+                          options={id(est): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    meta = {"labels": json.dumps(["other", "speaker"]), "features": json.dumps(list(FEATURES))}
+    meta.update(metadata or {})
+    for k, v in meta.items():
+        p = onx.metadata_props.add()
+        p.key, p.value = k, str(v)
+    return onx
+
+
+def quote_parity(est, onnx_path: Path, texts: list[str]) -> dict:
+    """Ranker probabilities, sklearn vs ONNX Runtime, on the candidates of every text."""
+    import onnxruntime as ort
+
+    from kzclassify._attribution import candidates_for
+    from kzclassify._quotes import find_quotes
+
+    feats = [c.features for t in texts for cs in candidates_for(t, find_quotes(t)) for c in cs]
+    x = np.array(feats, dtype=np.float32)
+    sk = est.predict_proba(x)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    on = sess.run(None, {"features": x})[1]
+    return {"n": len(x), "max_abs_diff": float(np.abs(sk - on).max()) if len(x) else 0.0,
+            "label_mismatches": int((sk.argmax(1) != on.argmax(1)).sum())}
+
+
+def export_quotes(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
+    """Export a registered quote-speaker ranker version or alias to ``models/quote_speaker``."""
+    import mlflow
+
+    from kzclassify._attribution import FEATURES
+    from kzclassify.corpus import read_corpus
+
+    from . import tracking
+    from .quotes import EXPERIMENT, MODEL_NAME
+
+    tracking.setup(EXPERIMENT, store)
+    client = mlflow.MlflowClient()
+    mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
+          else client.get_model_version_by_alias(MODEL_NAME, ref))
+    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
+    run = client.get_run(mv.run_id)
+    version = f"{MODEL_NAME}/{mv.version}"
+    onx = quote_onnx(est, {"model_version": version, "mlflow_run_id": mv.run_id})
+    out = out or ROOT / "models" / "quote_speaker"
+    m = run.data.metrics
+    manifest = write_model_dir(out, onx.SerializeToString(), {
+        "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
+        "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,
+        "training_data_digest": run.data.tags.get("data_digest", ""),
+        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1") if k in m},
+    })
+    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
+    parity = quote_parity(est, out / "model.onnx", texts)
+    if parity["label_mismatches"] or parity["max_abs_diff"] > 1e-4:
+        raise RuntimeError(f"ONNX parity failed on the corpus: {parity}")
+    manifest["parity"] = parity
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest
