@@ -11,6 +11,7 @@ what inference runs.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -107,6 +108,9 @@ def _context_mentions(text: str, start: int, window: int = 700) -> list[tuple[in
             if cur and w[2].startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")):
                 out.append((cur[0][0], cur[-1][1], "name"))
                 cur = []
+            if len(cur) >= 2 and _is_title_word(w[2]) and not _is_title_word(cur[-1][2]):
+                out.append((cur[0][0], cur[-1][1], "name"))  # "Назарбаев Қытай Төрағасы Си..."
+                cur = []
             if not (not cur and w[2].startswith("Қазақстан")):
                 cur.append(w)
             if len(cur) >= 2 and _CASE_END.search(w[2]) and not _is_title_word(w[2]):
@@ -117,14 +121,14 @@ def _context_mentions(text: str, start: int, window: int = 700) -> list[tuple[in
     return out
 
 
-def _features(text: str, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool, prev_mention: str,
-              person_tail: bool, rank: int, n: int) -> tuple[float, ...]:
+def _features(text: str, nl: list[int], q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
+              prev_mention: str, person_tail: bool, rank: int, n: int) -> tuple[float, ...]:
     mention = text[s:e]
     if is_tail:
         kind = classify_mention(mention)
         kind = kind if kind in KINDS else "role"
-    para_q = text.count("\n", 0, q.start)
-    para_m = text.count("\n", 0, s)
+    para_q = bisect.bisect_left(nl, q.start)  # paragraph index = newlines before the offset
+    para_m = bisect.bisect_left(nl, s)
     dist = (s - q.end) if s >= q.end else (q.start - e)
     line_start = text.rfind("\n", 0, s) + 1
     sent_start = max(line_start, max((m.end() for m in _SENT_SPLIT.finditer(text, line_start, s)), default=line_start))
@@ -149,14 +153,20 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order."""
     out: list[list[Candidate]] = []
     prev_mention = ""
-    quote_spans = [(q.start, q.end) for q in quotes]
+    nl = [m.start() for m in re.finditer("\n", text)]
+    q_starts = [q.start for q in quotes]
+    q_ends = [q.end for q in quotes]
+
+    def in_quote(pos: int) -> bool:
+        i = bisect.bisect_right(q_starts, pos)
+        return bool(i) and pos < q_ends[i - 1]
+
     for q in quotes:
         raw: list[tuple[int, int, str, str]] = []
         tail = _tail_mention(text, q)
         if tail:
             raw.append((tail[0], tail[1], "tail", "tail"))
-        ctx = [c for c in _context_mentions(text, q.start)
-               if not any(a <= c[0] < b for a, b in quote_spans)]
+        ctx = [c for c in _context_mentions(text, q.start) if not in_quote(c[0])]
         for s, e, kind in reversed(ctx):  # nearest first
             raw.append((s, e, kind, "context"))
         seen, uniq = set(), []
@@ -168,7 +178,7 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
         cands = []
         for rank, (s, e, kind, src) in enumerate(uniq):
             k = "name" if kind == "tail" else kind
-            feats = _features(text, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq))
+            feats = _features(text, nl, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq))
             cands.append(Candidate(s, e, text[s:e], k if src != "tail" else KINDS[int(np.argmax(feats[1:6]))],
                                    src, feats))
         out.append(cands)

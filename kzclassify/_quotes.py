@@ -5,6 +5,7 @@ pass either the display text of a release or their own text.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -91,10 +92,32 @@ def _is_list_item(lines: list[tuple[int, int]], text: str, i: int) -> bool:
     return False
 
 
+MAX_QUOTE_CHARS = 20_000  # a closing guillemet farther than this is not looked for
+
+
+class _Spans:
+    """Sorted, non-overlapping spans with O(log n) overlap checks."""
+
+    def __init__(self):
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start)
+        if i and self.ends[i - 1] > start:
+            return True
+        return i < len(self.starts) and self.starts[i] < end
+
+
 def _match_guillemet(text: str, open_pos: int) -> int:
     """Index of the guillemet closing the one at open_pos (nesting aware), or -1."""
     depth = 0
-    for j in range(open_pos, len(text)):
+    for j in range(open_pos, min(len(text), open_pos + MAX_QUOTE_CHARS)):
         c = text[j]
         if c == "«":
             depth += 1
@@ -132,7 +155,7 @@ def find_quotes(text: str) -> list[QuoteSpan]:
         lines.append((pos, pos + len(part)))
         pos += len(part) + 1
     out: list[QuoteSpan] = []
-    covered: list[tuple[int, int]] = []
+    covered = _Spans()
 
     def add(start, end, kind, tail_info, line_end):
         start, end = _trim_quote(text, start, end)
@@ -146,7 +169,7 @@ def find_quotes(text: str) -> list[QuoteSpan]:
             q = QuoteSpan(start, end, _kind(text, tail) or kind, text[cue_start:stop].strip(),
                           cue_start, stop, verb, tail, rest_start)
         out.append(q)
-        covered.append((start, end))
+        covered.add(start, end)
 
     # 1. dash paragraphs
     for li, (s, e) in enumerate(lines):
@@ -192,7 +215,7 @@ def find_quotes(text: str) -> list[QuoteSpan]:
             tail_info = _tail_at(text, c + 1, line_end, _GUILLEMET_TAIL)
         line_start = text.rfind("\n", 0, o) + 1
         intro = _INTRO_VERB.search(text[max(line_start, o - 200):o])
-        inside = any(a <= o < b for a, b in covered)
+        inside = covered.overlaps(o, o + 1)
         if (tail_info or intro) and not inside:
             add(o + 1, c, "guillemet", tail_info, line_end)
             i = c + 1
@@ -200,7 +223,7 @@ def find_quotes(text: str) -> list[QuoteSpan]:
             i = o + 1
     # 3. a paragraph without an opening dash closed by "– деді ..."
     for s, e in lines:
-        if _OPEN_DASH.match(text, s, e) or any(a < e and s < b for a, b in covered):
+        if _OPEN_DASH.match(text, s, e) or covered.overlaps(s, e):
             continue
         t = TAIL.search(text, s, e)
         pattern = TAIL

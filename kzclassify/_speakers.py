@@ -39,8 +39,9 @@ class Resolution:
     score: float
 
 
-def _tokens(text: str) -> set[str]:
-    return set(_WORD.findall(text))
+@lru_cache(maxsize=8)  # one release is resolved many times in a row: scan it once
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text))
 
 
 def nominative(word: str, text: str) -> str:
@@ -54,9 +55,8 @@ def nominative(word: str, text: str) -> str:
     seen = [c for c in cands if c in toks]
     if seen:
         return min(seen, key=len)
-    if word in toks and not any(word.endswith(e) for e in _endings() if len(e) >= 3):
-        return word
-    long = [word[: -len(e)] for e in _endings() if len(e) >= 2 and word.endswith(e) and len(word) - len(e) >= 3]
+    # no bare form in the release: strip only endings of 2+ letters that leave a 4+ letter stem
+    long = [word[: -len(e)] for e in _endings() if len(e) >= 2 and word.endswith(e) and len(word) - len(e) >= 4]
     return long[0] if long else word
 
 
@@ -78,6 +78,7 @@ def title_kind(mention: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)
 def era_president(text: str) -> str:
     """The sitting president of a release: names in it first, then era cues, else Nazarbayev."""
     lx = lexicon()
@@ -139,6 +140,7 @@ def clean_name_words(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=256)
 def full_name(surname: str, text: str) -> str:
     """Fullest written form of ``surname`` in ``text`` ("Тоқаев" → "Қасым-Жомарт Тоқаев")."""
     best, best_key = surname, (0, 0)

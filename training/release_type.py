@@ -90,7 +90,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
           limit: int | None = None, register: bool = True) -> Result:
     """Run the comparison, fit the best shippable candidate on all data, log and register it.
 
-    ``limit`` keeps only the first N releases (for tests); ``store`` is the MLflow store dir.
+    ``limit`` keeps at most N releases per type (for tests); ``store`` is the MLflow store dir.
     """
     import mlflow
 
@@ -99,8 +99,10 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
     ds = build_dataset(export_path or DEFAULT_EXPORT)
     rows = [r for s in ("train", "validation", "test") for r in ds[s]]
     rows.sort(key=lambda r: r["id"])
-    if limit:
-        rows = rows[:limit]
+    if limit:  # a small slice for tests: at most `limit` releases of each type
+        kept: dict[str, int] = {}
+        rows = [r for r in rows if kept.setdefault(r["release_type"], 0) < limit
+                and not kept.__setitem__(r["release_type"], kept[r["release_type"]] + 1)]
     labels = list(schema().types)
     ids = [r["id"] for r in rows]
     texts = [r["text"] for r in rows]

@@ -1,0 +1,28 @@
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "akorda_kk.txt"
+EXPORT = ROOT / "labeling" / "annotations" / "export.json"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def export():
+    return json.loads(EXPORT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def rows(export):
+    from training.data import rows_from_export
+    return rows_from_export(export)
+
+
+@pytest.fixture(scope="session")
+def corpus_texts():
+    from kzclassify.corpus import read_corpus
+    return [r.text for r in read_corpus(CORPUS)]

@@ -1,0 +1,156 @@
+"""Label Studio config, result encoding, export validation, conversion to datasets."""
+import copy
+import json
+
+import pytest
+
+from labeling.cli import main as labeling_main
+from labeling.ls_format import QuoteAnn, ReleaseAnn, from_results, to_results
+from labeling.schema import schema
+from labeling.validate import validate_export
+
+TEXT = "Кездесу өтті.\n– Біз дайынбыз, – деді Мемлекет басшысы."
+
+
+def _ann():
+    s = TEXT.index("Біз")
+    m = TEXT.index("Мемлекет")
+    return ReleaseAnn("meeting", (QuoteAnn(s, s + 12, TEXT[s:s + 12], m, m + 16, TEXT[m:m + 16], "Қасым-Жомарт Тоқаев"),), "note")
+
+
+def _task(ann=None, tid=1, text=TEXT):
+    return {"id": tid, "data": {"text": text}, "annotations": [{"id": tid, "result": to_results(ann or _ann())}]}
+
+
+def test_config_is_the_source_of_the_label_set():
+    sc = schema()
+    assert sc.types == ("meeting", "telegram", "award", "ceremony", "phone_call", "visit", "event", "other")
+    assert sc.span_labels == ("QUOTE", "SPEAKER") and sc.relation_labels == ("said_by",)
+    assert sc.canonical_name == "canonical"
+
+
+def test_results_round_trip():
+    ann = _ann()
+    assert ann.quotes[0].text == "Біз дайынбыз"
+    back = from_results(to_results(ann), TEXT)
+    assert back == ann
+
+
+def test_committed_export_is_valid_and_complete(export):
+    rep = validate_export(export)
+    assert rep.ok, rep.problems[:5]
+    assert len(rep.releases) == 393
+
+
+def _problems(export):
+    return [str(p) for p in validate_export(export).problems]
+
+
+def test_unknown_choice():
+    t = _task()
+    t["annotations"][0]["result"][0]["value"]["choices"] = ["interview"]
+    assert any("unknown release type 'interview'" in p for p in _problems([t]))
+
+
+def test_offsets_whose_text_does_not_match():
+    t = _task()
+    q = next(r for r in t["annotations"][0]["result"] if r.get("id") == "q1")
+    q["value"]["start"] += 1
+    ps = _problems([t])
+    assert ps[0] == "task 1: span q1: offsets 17..28 give 'із дайынбыз', result says 'Біз дайынбыз'"
+
+
+def test_quote_without_speaker_relation():
+    t = _task()
+    t["annotations"][0]["result"] = [r for r in t["annotations"][0]["result"] if r.get("type") != "relation"]
+    assert any("has 0 SPEAKER relations" in p for p in _problems([t]))
+
+
+def test_speaker_without_canonical_name():
+    t = _task()
+    t["annotations"][0]["result"] = [r for r in t["annotations"][0]["result"] if r.get("from_name") != "canonical"]
+    assert any("has no canonical name" in p for p in _problems([t]))
+
+
+def test_duplicated_tasks_and_wrong_release_id():
+    a, b = _task(tid=1), _task(tid=2, text=TEXT.replace(" ", "  "))
+    a["data"]["release_id"] = "000000000000"
+    ps = _problems([a, b])
+    assert any("task 2: duplicate of task 1" in p for p in ps)
+    assert any("does not match its text" in p for p in ps)
+
+
+def test_malformed_exports():
+    assert "expected a list" in _problems({"tasks": []})[0]
+    assert "no data object" in _problems([{"id": 5}])[0]
+    t = _task()
+    t["annotations"][0]["result"] = "oops"
+    assert "expected a list" in _problems([t])[0]
+    t = _task()
+    t["annotations"] = []
+    assert "no submitted annotation" in _problems([t])[0]
+    assert validate_export([t], require_annotations=False).ok
+
+
+def test_several_annotations_need_one_ground_truth():
+    t = _task()
+    t["annotations"].append(copy.deepcopy(t["annotations"][0]))
+    assert any("adjudicate" in p for p in _problems([t]))
+    t["annotations"][1]["ground_truth"] = True
+    assert _problems([t]) == []
+
+
+def test_validate_cli_exit_codes(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([_task()], ensure_ascii=False), encoding="utf-8")
+    assert labeling_main(["validate", str(good)]) == 0
+    bad = tmp_path / "bad.json"
+    t = _task()
+    t["annotations"][0]["result"][0]["value"]["choices"] = ["x"]
+    bad.write_text(json.dumps([t]), encoding="utf-8")
+    assert labeling_main(["validate", str(bad)]) == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{", encoding="utf-8")
+    assert labeling_main(["validate", str(broken)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_server_down_is_a_clear_message(capsys):
+    assert labeling_main(["pull", "--url", "http://127.0.0.1:9"]) == 3
+    err = capsys.readouterr().err
+    assert "not reachable at http://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_conversion_to_datasetdict(rows):
+    from training.data import SPLITS, build_dataset, split_of
+    from conftest import EXPORT
+    ds = build_dataset(EXPORT)
+    assert set(ds) == set(SPLITS)
+    ids = [i for s in SPLITS for i in ds[s]["id"]]
+    assert len(ids) == len(set(ids)) == 393
+    for s in SPLITS:
+        assert all(split_of(i) == s for i in ds[s]["id"])
+    r = ds["train"][0]
+    for q in r["quotes"]:
+        assert r["text"][q["start"]:q["end"]] == q["text"]
+        assert r["text"][q["mention_start"]:q["mention_end"]] == q["speaker_mention"]
+
+
+def test_agreement_and_prediction_report(export):
+    from labeling.agreement import agreement, prediction_report
+    a = agreement(export)
+    assert a["releases"] == 60 and 0.9 <= a["type_agreement"] <= 1.0
+    r = prediction_report(export)
+    assert r["releases"] == 393 and r["quotes_final"] == 615
+
+
+def test_tasks_carry_a_prediction(tmp_path):
+    from labeling.tasks import make_tasks
+    p = tmp_path / "r.txt"
+    p.write_text(TEXT, encoding="utf-8")
+    [t] = make_tasks([p], source="rules")
+    [pred] = t["predictions"]
+    assert pred["model_version"].startswith("rules") and 0 <= pred["score"] <= 1
+    assert from_results(pred["result"], t["data"]["text"]).quotes[0].text == "Біз дайынбыз"
+    [t] = make_tasks([p], source="model")
+    assert t["predictions"][0]["model_version"].startswith("kzclassify")
