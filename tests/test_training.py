@@ -1,0 +1,56 @@
+"""End to end on a small slice: dataset → train → MLflow (real sqlite store) → register → export → serve."""
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
+    import mlflow
+
+    from kzclassify._model import clear_cache, load_model, read_manifest
+    from training import export, quotes, release_type
+
+    store = tmp_path / "mlruns"
+    r = release_type.train(store=store, folds=3, limit=12)
+    assert r.version == "1" and r.chosen in release_type.SHIPPABLE
+    assert set(r.table) >= {"majority", "keyword_rules_lead", "tfidf_word_char_svc"}
+    client = mlflow.MlflowClient()
+    run = client.get_run(r.run_id)
+    assert run.data.tags["git_commit"] and run.data.tags["data_digest"] == r.data_digest
+    assert "cv_macro_f1" in run.data.metrics and run.inputs.dataset_inputs
+    arts = {a.path for a in client.list_artifacts(r.run_id, "evaluation")}
+    assert {"evaluation/confusion_cv.png", "evaluation/reliability_cv.png", "evaluation/model.onnx",
+            "evaluation/errors_cv.json"} <= arts
+    assert (store / "mlflow.db").exists() and (store / "artifacts").is_dir()
+
+    out = tmp_path / "models"
+    m = export.export_release_type("champion", out=out / "release_type", store=store)
+    assert m["model_version"] == "kzclassify-release-type/1" and m["mlflow_run_id"] == r.run_id
+    assert m["parity"]["label_mismatches"] == 0
+
+    q = quotes.train(store=store, folds=3, limit=40)
+    assert q.table["ranker"]["all"]["gold_quotes"] > 0
+    export.export_quotes("1", out=out / "quote_speaker", store=store)
+
+    for name in ("release_type", "quote_speaker"):
+        mf = read_manifest(out / name)
+        assert mf["format_version"] == 1 and len(mf["sha256"]) == 64
+        load_model(name, out)
+    monkeypatch.setenv("KZCLASSIFY_MODEL_DIR", str(out))
+    clear_cache()
+    import kzclassify
+    a = kzclassify.analyze("Мемлекет басшысы кездесті.\n– Жақсы, – деді Нұрсұлтан Назарбаев.")
+    assert a.quotes[0].speaker == "Нұрсұлтан Назарбаев"
+    assert kzclassify.info()["models"]["release_type"]["model_version"] == "kzclassify-release-type/1"
+    clear_cache()
+
+
+def test_training_rejects_an_invalid_export(tmp_path):
+    from training.data import InvalidExport
+    from training.release_type import train
+    bad = tmp_path / "x.json"
+    bad.write_text(json.dumps([{"id": 1, "data": {"text": "Мәтін."}, "annotations": []}]), encoding="utf-8")
+    with pytest.raises(InvalidExport, match="no submitted annotation"):
+        train(bad, store=tmp_path / "mlruns")
