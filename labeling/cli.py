@@ -56,9 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Exception as e:  # server errors carry their own message
+        from label_studio_sdk.core.api_error import ApiError
+
         from .client import ServerError
         if isinstance(e, ServerError):
             print(f"error: {e}", file=sys.stderr)
+            return 3
+        if isinstance(e, ApiError):
+            body = e.body.get("validation_errors") or e.body.get("detail") if isinstance(e.body, dict) else e.body
+            print(f"error: Label Studio refused the request (HTTP {e.status_code}): {body}", file=sys.stderr)
             return 3
         raise
 

@@ -1,0 +1,153 @@
+"""Integration with a real Label Studio server on 127.0.0.1 (started and stopped here).
+
+The server binary comes from $KZ_LABEL_STUDIO_BIN (the Makefile installs it in
+.venv-ls), else ``label-studio`` on PATH.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.server
+TOKEN = "kzclassify-test-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    binary = os.environ.get("KZ_LABEL_STUDIO_BIN") or shutil.which("label-studio")
+    if not binary:
+        default = ROOT / ".venv-ls" / "bin" / "label-studio"
+        binary = str(default) if default.exists() else None
+    if not binary:
+        pytest.fail("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
+    home = tmp_path_factory.mktemp("lshome")
+    data = home / "data"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")}
+    env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME="test@kzclassify.local",
+               LABEL_STUDIO_PASSWORD="test-password-123", LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
+               LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
+               LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false")
+    log = open(home / "server.log", "wb")
+    proc = subprocess.Popen([binary, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
+                             "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"label-studio exited with {proc.returncode}: {(home / 'server.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+    else:
+        os.killpg(proc.pid, signal.SIGTERM)
+        pytest.fail("label-studio did not answer /health in 300 s")
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+RELEASES = [
+    "Мемлекет басшысы Жапония Премьер-министрімен кездесті.\n– Біз ынтымақтастықты дамытамыз, – деді Қасым-Жомарт Тоқаев.",
+    "Нұрсұлтан Назарбаев Ресей Президентімен телефон арқылы сөйлесті.",
+    "Қазақстан Президенті жеделхат жолдады.\n«Қайғыларыңызға ортақпын», – делінген жеделхатта.",
+]
+
+
+def test_push_annotate_pull_validate_convert(server, tmp_path, monkeypatch):
+    from labeling.cli import main
+    from labeling.client import connect, find_project
+    from labeling.submit import reading_to_annotation
+    from labeling.ls_format import to_results
+    from labeling.validate import validate_export
+    from training.data import rows_from_export
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("///".join(RELEASES + [RELEASES[0].replace(" ", "  ")]), encoding="utf-8")
+    assert main(["push", str(corpus), "--url", server, "--project", "kz it", "--source", "model"]) == 0
+    assert main(["push", str(corpus), "--url", server, "--project", "kz it", "--order", "uncertainty"]) == 0  # idempotent
+    client = connect(server, TOKEN)
+    project = find_project(client, "kz it")
+    tasks = list(client.tasks.list(project=project.id, fields="all"))
+    assert len(tasks) == 3
+    for t in tasks:
+        [pred] = t.predictions
+        pred = pred if isinstance(pred, dict) else pred.dict()
+        assert pred["model_version"].startswith("kzclassify-") and 0 <= pred["score"] <= 1
+        assert 0 <= t.data["uncertainty"] <= 1
+
+    # annotate as the UI does: POST /api/tasks/<id>/annotations with the result and the prediction it started from
+    readings = {
+        RELEASES[0]: {"type": "meeting", "quotes": [{"text": "Біз ынтымақтастықты дамытамыз",
+                                                     "speaker_mention": "Қасым-Жомарт Тоқаев",
+                                                     "speaker": "Қасым-Жомарт Тоқаев"}], "note": ""},
+        RELEASES[1]: {"type": "phone_call", "quotes": [], "note": "a call"},
+        RELEASES[2]: {"type": "telegram", "quotes": [{"text": "Қайғыларыңызға ортақпын",
+                                                      "speaker_mention": "Қазақстан Президенті",
+                                                      "speaker": "Нұрсұлтан Назарбаев"}], "note": ""},
+    }
+    for t in tasks:
+        ann = reading_to_annotation(readings[t.data["text"]], t.data["text"])
+        pred = t.predictions[0]
+        pid = pred["id"] if isinstance(pred, dict) else pred.id
+        r = httpx.post(f"{server}/api/tasks/{t.id}/annotations/", headers={"Authorization": f"Token {TOKEN}"},
+                       json={"result": to_results(ann), "lead_time": 12.5, "parent_prediction": pid,
+                             "project": project.id}, timeout=30)
+        assert r.status_code == 201, r.text
+
+    out = tmp_path / "export.json"
+    assert main(["pull", "--url", server, "--project", "kz it", "-o", str(out)]) == 0
+    import json
+    export = json.loads(out.read_text(encoding="utf-8"))
+    assert len(export) == 3
+    a = export[0]["annotations"][0]
+    assert a["id"] and a["completed_by"] and a["created_at"] and a["parent_prediction"]
+    assert all(p.get("result") for t in export for p in t["predictions"])  # full predictions, not ids
+    rep = validate_export(export)
+    assert rep.ok, rep.problems
+    assert main(["validate", str(out)]) == 0
+    rows = rows_from_export(export)
+    by_type = {r["release_type"]: r for r in rows}
+    assert by_type["meeting"]["quotes"][0]["speaker"] == "Қасым-Жомарт Тоқаев"
+    assert by_type["telegram"]["quotes"][0]["speaker_mention"] == "Қазақстан Президенті"
+
+
+def test_wrong_token_is_a_clear_error(server, capsys):
+    from labeling.cli import main
+    os.environ.pop("LABEL_STUDIO_API_KEY", None)
+    assert main(["pull", "--url", server]) == 3
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_refused_request_is_one_line_not_a_traceback(server, capsys, monkeypatch, tmp_path):
+    from labeling.cli import main
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(RELEASES[1], encoding="utf-8")
+    assert main(["push", str(corpus), "--url", server, "--project", "x", "--source", "rules"]) == 3
+    err = capsys.readouterr().err
+    assert "refused the request (HTTP 400)" in err and "title" in err
