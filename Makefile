@@ -21,6 +21,7 @@ venv: $(BIN)/.installed
 lsvenv: $(LSVENV)/bin/label-studio
 
 run: venv
+	mkdir -p out
 	$(BIN)/python -m training all
 	$(BIN)/kzclassify analyze data/akorda_kk.txt > out/predictions.jsonl
 	@echo "predictions: out/predictions.jsonl ($$(wc -l < out/predictions.jsonl) releases)"

@@ -8,7 +8,8 @@ import numpy as np
 from ._features import type_input
 from ._model import get_model, read_manifest, model_root, ModelError
 
-MAX_CHARS = 2_000_000  # a release longer than this is refused rather than silently cut
+MAX_CHARS = 2_000_000
+BATCH = 32  # texts per ONNX call: bounds the memory of the TF-IDF intermediates  # a release longer than this is refused rather than silently cut
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,11 @@ def classify_many(texts) -> list[ReleaseType]:
     for i, t in enumerate(texts):
         if not t.strip():
             out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels})
-    if idx:
-        x = np.array([type_input(texts[i]) for i in idx], dtype=object).reshape(-1, 1)
+    for b in range(0, len(idx), BATCH):
+        chunk = idx[b:b + BATCH]
+        x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
         proba = m.session.run(None, {"text": x})[1]
-        for row, i in zip(proba, idx):
+        for row, i in zip(proba, chunk):
             j = int(row.argmax())
             out[i] = ReleaseType(labels[j], float(row[j]), {l: float(p) for l, p in zip(labels, row)})
     return out  # type: ignore[return-value]

@@ -39,18 +39,16 @@ def release_id(text: str) -> str:
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _KAZAKH_SPECIFIC = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _LETTER = re.compile(r"[^\W\d_]")
+_PROFILE_CHARS = 20_000  # the script of a release is clear from its beginning
 
 
 def script_profile(text: str) -> tuple[float, float]:
     """Return (share of letters that are Cyrillic, share that are Kazakh-specific)."""
-    letters = _LETTER.findall(text)
-    if not letters:
+    head = text[:_PROFILE_CHARS]
+    n = len(_LETTER.findall(head))
+    if not n:
         return 0.0, 0.0
-    n = len(letters)
-    return (
-        sum(1 for c in letters if _CYRILLIC.match(c)) / n,
-        sum(1 for c in letters if _KAZAKH_SPECIFIC.match(c)) / n,
-    )
+    return len(_CYRILLIC.findall(head)) / n, len(_KAZAKH_SPECIFIC.findall(head)) / n
 
 
 def looks_kazakh(text: str) -> bool:

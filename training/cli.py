@@ -13,7 +13,7 @@ def _parser():
         s = sub.add_parser(name)
         s.add_argument("--export", default=None, help="Label Studio export (default labeling/annotations/export.json)")
         s.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
-        s.add_argument("--folds", type=int, default=5)
+        s.add_argument("--folds", type=lambda v: int(float(v)), default=5)
         s.add_argument("--no-export", action="store_true", help="train and register only")
     e = sub.add_parser("export", help="export a registered model version or alias to models/")
     e.add_argument("what", choices=["release-type", "quotes"])
