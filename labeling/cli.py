@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
                         ("prediff", "how far final annotations are from their pre-annotations")):
         a = sub.add_parser(name, help=help_)
         a.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
+    sv = sub.add_parser("serve", help="ML backend for Label Studio (predictions + retraining webhook)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=9090)
+    sv.add_argument("--label-studio-url", default=None, help="where retraining pulls the export from")
+    sv.add_argument("--store", default=None, help="MLflow store for retraining runs")
+    sv.add_argument("--folds", type=int, default=5)
     v = sub.add_parser("validate", help="check an export against the config and texts")
     v.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
     v.add_argument("--allow-unannotated", action="store_true")
@@ -101,6 +107,18 @@ def _run(args) -> int:
         print(f"{rep.tasks} tasks, {len(rep.releases)} annotated releases, {n_quotes} quotes, "
               f"{len(rep.problems)} problems")
         return 0 if rep.ok else 1
+    if args.cmd == "serve":
+        import logging
+
+        from .backend import serve
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        httpd = serve(args.host, args.port, args.label_studio_url, args.store, args.folds)
+        print(f"kzclassify ML backend on http://{args.host}:{args.port}", flush=True)
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        return 0
     if args.cmd in ("agreement", "prediff"):
         import json
 

@@ -151,3 +151,100 @@ def test_refused_request_is_one_line_not_a_traceback(server, capsys, monkeypatch
     assert main(["push", str(corpus), "--url", server, "--project", "x", "--source", "rules"]) == 3
     err = capsys.readouterr().err
     assert "refused the request (HTTP 400)" in err and "title" in err
+
+
+@pytest.fixture(scope="module")
+def backend(server, tmp_path_factory):
+    import threading
+
+    from labeling.backend import serve
+    store = tmp_path_factory.mktemp("backend") / "mlruns"
+    httpd = serve("127.0.0.1", _free_port(), label_studio_url=server, store=str(store), folds=3)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", store
+    httpd.shutdown()
+
+
+def test_ml_backend_predictions_and_retraining(server, backend, export, monkeypatch):
+    import mlflow
+
+    from labeling.backend import model_version
+    from labeling.client import connect, ensure_project
+    from labeling.ls_format import from_results
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    url, store = backend
+    h = {"Authorization": f"Token {TOKEN}"}
+    assert httpx.get(url + "/health").json()["status"] == "UP"
+
+    # a project with enough annotated releases of every type to retrain on
+    client = connect(server, TOKEN)
+    project = ensure_project(client, "kz backend")
+    per_type, tasks = {}, []
+    for t in export:
+        gt = [a for a in t["annotations"] if a.get("ground_truth")] or t["annotations"]
+        label = from_results(gt[0]["result"], t["data"]["text"]).release_type
+        if per_type.get(label, 0) < 6:
+            per_type[label] = per_type.get(label, 0) + 1
+            tasks.append({"data": t["data"], "annotations": [{"result": gt[0]["result"]}]})
+    client.projects.import_tasks(project.id, request=tasks)
+
+    r = httpx.post(f"{server}/api/ml", headers=h, json={"url": url, "project": project.id, "title": "kzclassify"})
+    assert r.status_code == 201, r.text
+    ml_id = r.json()["id"]
+
+    # Label Studio asks the backend for predictions on every task (community edition action)
+    r = httpx.post(f"{server}/api/dm/actions", params={"id": "retrieve_tasks_predictions", "project": project.id},
+                   headers=h, json={"selectedItems": {"all": True, "excluded": []}}, timeout=300)
+    assert r.status_code == 200, r.text
+    got = list(client.tasks.list(project=project.id, fields="all"))
+    preds = [p if isinstance(p, dict) else p.dict() for t in got for p in (t.predictions or [])]
+    assert len(preds) == len(tasks)
+    assert {p["model_version"] for p in preds} == {model_version()}
+    for t in got:
+        p = t.predictions[0]
+        p = p if isinstance(p, dict) else p.dict()
+        from_results(p["result"], t.data["text"])  # valid against the config and the text
+
+    # retraining: Label Studio's "start training" reaches the webhook, which answers at once
+    r = httpx.post(f"{server}/api/ml/{ml_id}/train", headers=h, json={}, timeout=60)
+    assert r.status_code in (200, 201), r.text
+    jobs = url + "/jobs/"
+    r = httpx.post(url + "/webhook", json={"action": "START_TRAINING", "project": {"title": "kz backend"}})
+    assert r.status_code == 201
+    job = r.json()["job"]
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        state = httpx.get(jobs + job).json()
+        if state["state"] != "running":
+            break
+        assert httpx.get(url + "/health", timeout=5).json()["status"] == "UP"  # never blocked
+        time.sleep(2)
+    assert state["state"] == "finished", state
+    mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
+    assert mlflow.get_run(state["mlflow_run_id"]).data.metrics["cv_macro_f1"] > 0
+
+
+def test_ml_backend_bad_requests_keep_it_up(backend, tmp_path, monkeypatch):
+    url, _ = backend
+    r = httpx.post(url + "/predict", content=b"{not json")
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+    r = httpx.post(url + "/predict", json={"tasks": "x"})
+    assert r.status_code == 400
+    r = httpx.post(url + "/predict", json={"tasks": [{"data": {"text": 5}}]})
+    assert r.status_code == 400
+    r = httpx.post(url + "/setup", json={"schema": "<View><Text name='t' value='$t'/></View>"})
+    assert r.status_code == 422 and "unknown project config" in r.json()["error"]
+    assert httpx.post(url + "/webhook", json={"action": "PROJECT_UPDATED"}).json()["status"] == "ignored"
+    # a model that fails to load: a clear 503, the backend stays up
+    from kzclassify._model import clear_cache
+    monkeypatch.setenv("KZCLASSIFY_MODEL_DIR", str(tmp_path / "nothing"))
+    clear_cache()
+    r = httpx.post(url + "/predict", json={"tasks": [{"data": {"text": "Мемлекет басшысы кездесті."}}]})
+    assert r.status_code == 503 and "manifest not found" in r.json()["error"]
+    assert httpx.get(url + "/health").json()["status"] == "UP"
+    monkeypatch.delenv("KZCLASSIFY_MODEL_DIR")
+    clear_cache()
+    r = httpx.post(url + "/predict", json={"tasks": [{"data": {"text": "Мемлекет басшысы кездесті."}}]})
+    assert r.status_code == 200 and len(r.json()["results"]) == 1
