@@ -98,8 +98,12 @@ def classify_many(texts) -> list[ReleaseType]:
             out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels})
     for b in range(0, len(idx), BATCH):
         chunk = idx[b:b + BATCH]
-        x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
-        proba = m.session.run(None, {"text": x})[1]
+        if m.manifest.get("kind") == "transformer-classifier":
+            from ._transformer import transformer_proba
+            proba = transformer_proba(m, [texts[i] for i in chunk])
+        else:
+            x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
+            proba = m.session.run(None, {"text": x})[1]
         for row, i in zip(proba, chunk):
             j = int(row.argmax())
             out[i] = ReleaseType(labels[j], float(row[j]), {l: float(p) for l, p in zip(labels, row)})

@@ -56,3 +56,9 @@ def type_input(text: str) -> str:
     lead = lead.lower()
     tagged = " ".join(LEAD_PREFIX + w for w in _TOKEN.findall(lead))
     return " ".join(f"{cue_tokens(lead)} {tagged} {lead} {body[:BODY_CHARS].lower()}".split())
+
+
+def transformer_input(text: str, max_chars: int = 3000) -> str:
+    """What a transformer release-type model reads: lead, then body, display-normalised."""
+    lead, body = lead_and_body(text)
+    return f"{lead}\n{body}"[:max_chars]

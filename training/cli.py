@@ -15,6 +15,16 @@ def _parser():
         s.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
         s.add_argument("--folds", type=lambda v: int(float(v)), default=5)
         s.add_argument("--no-export", action="store_true", help="train and register only")
+    t = sub.add_parser("transformer", help="fine-tune a local transformer checkpoint (optional path)")
+    t.add_argument("--base-model", required=True, help="a local transformers checkpoint directory")
+    t.add_argument("--export", default=None)
+    t.add_argument("--store", default=None)
+    t.add_argument("--folds", type=lambda v: int(float(v)), default=5)
+    t.add_argument("--epochs", type=lambda v: int(float(v)), default=3)
+    t.add_argument("--batch-size", type=lambda v: int(float(v)), default=16)
+    t.add_argument("--lr", type=float, default=5e-5)
+    t.add_argument("--max-length", type=lambda v: int(float(v)), default=256)
+    t.add_argument("--out", default=None, help="default models/release_type_transformer")
     e = sub.add_parser("export", help="export a registered model version or alias to models/")
     e.add_argument("what", choices=["release-type", "quotes"])
     e.add_argument("--ref", default="champion", help="version number or alias")
@@ -49,6 +59,15 @@ def _run(args) -> int:
         if not args.no_export:
             m = export.export_quotes(r.version, store=args.store)
             print(f"exported {m['model_version']} → models/quote_speaker")
+    if args.cmd == "transformer":
+        from pathlib import Path
+
+        from . import transformer
+        r = transformer.train(args.base_model, args.export, args.store, args.folds, args.epochs, args.batch_size,
+                              args.lr, args.max_length, out=Path(args.out) if args.out else None)
+        print(f"transformer run {r.run_id} v{r.version}: CV accuracy {r.cv['accuracy']:.3f}, "
+              f"macro-F1 {r.cv['macro_f1']:.3f}; test accuracy {r.test['accuracy']:.3f}; ONNX → {r.model_dir}")
+        return 0
     if args.cmd == "export":
         m = (export.export_release_type if args.what == "release-type" else export.export_quotes)(args.ref, store=args.store)
         print(json.dumps(m, ensure_ascii=False, indent=1))
