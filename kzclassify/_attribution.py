@@ -21,7 +21,7 @@ from ._quotes import QuoteSpan, find_quotes
 from ._speakers import _NOT_NAME_START, LO, UP, _is_title_word, classify_mention, lexicon, resolve
 
 _DOC_NOUN = re.compile(
-    r"\s+(?:жеделхат\w*|хат\w*|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
+    r"\s+(?:жеделхат\w*|хат|хатта|хатында|хатын|хаты|хатымен|хаттарында|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
     r"көңіл\s+айту\s+\w+|кітаб\w*|мәлімдеме\w*|баяндама\w*)$")
 _MENTION = re.compile(
     rf"(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
@@ -221,7 +221,11 @@ def attribute(text: str, scorer=None):
         p = probs[i:i + len(cs)]
         i += len(cs)
         if cs:
-            j = int(np.argmax(p))
+            order = np.argsort(-p)
+            j = int(order[0])
+            # "деді ол": a pronoun is not a speaker; take the best candidate that names someone
+            if classify_mention(cs[j].text) == "pronoun" and len(cs) > 1:
+                j = next((int(k) for k in order if classify_mention(cs[int(k)].text) != "pronoun"), j)
             c = cs[j]
             res = resolve(c.text, text, q.start)
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, res.speaker, c.text,

@@ -120,6 +120,9 @@ _SURNAME_LIKE = re.compile(r"(ов|ев|ова|ева|ёв|ёва|ин|ина|е
 _CASE = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|на|не|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те|ын|ін)$")
 
 
+_OBLIQUE = re.compile(r"(ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|ға|ге|қа|ке|ты|ті|ны|ні)$")
+
+
 def clean_name_words(words: list[str]) -> list[str]:
     """The words of one person's name from a run of capitalised words.
 
@@ -132,7 +135,8 @@ def clean_name_words(words: list[str]) -> list[str]:
         words.pop(0)
     out: list[str] = []
     for w in words:
-        if out and (w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) or _is_title_word(w)):
+        if out and (w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) or _is_title_word(w)
+                    or w in ("да", "де", "та", "те")):
             break
         out.append(w)
         if len(out) >= 2 and (_CASE.search(w) or _SURNAME_LIKE.search(w)):
@@ -149,7 +153,7 @@ def full_name(surname: str, text: str) -> str:
     for m in re.finditer(pat, text):
         firsts = m.group(1).split()
         # keep only the first names right before the surname: no other surname, no inflected word
-        while firsts and (_is_title_word(firsts[0]) or _SURNAME_LIKE.search(firsts[0]) or _CASE.search(firsts[0])
+        while firsts and (_is_title_word(firsts[0]) or _SURNAME_LIKE.search(firsts[0]) or _OBLIQUE.search(firsts[0])
                           or firsts[0] in lexicon()["sentence_starts"] or _NOT_NAME_START.search(firsts[0])
                           or firsts[0].startswith("Қазақстан")):
             firsts.pop(0)
@@ -204,7 +208,8 @@ def resolve_role(role: str, text: str, position: int) -> Resolution | None:
     words = role.split()
     stems = [w[:-3] if len(w) > 6 else w[:-1] if len(w) > 4 else w for w in words]
     for use in (stems, stems[-1:]):
-        pat = r"\s+".join(rf"{re.escape(s)}[{LO}]*" for s in use) + r"\s+" + _NAME_AFTER
+        # words may stand between the role's words: "Иран Ислам Республикасының Президенті Хасан Рухани"
+        pat = rf"\s+(?:[{UP}]\S*\s+){{0,3}}?".join(rf"{re.escape(s)}[{LO}]*" for s in use) + r"\s+" + _NAME_AFTER
         found = [m for m in re.finditer(pat, text)]
         found = [m for m in found if not _is_title_word(m.group(1).split()[0])]
         if found:

@@ -93,3 +93,21 @@ def prediction_report(export: list[dict]) -> dict:
         out["quotes_reattributed"] += sum(fq[k] != pq[k] for k in fq.keys() & pq.keys())
         out["releases_unchanged"] += (f.release_type == p.release_type and fq == pq)
     return dict(out)
+
+
+def dataset_stats(export: list[dict]) -> dict:
+    """Counts of the final annotations: releases per type, quotes, distinct speakers."""
+    from .validate import validate_export
+    rep = validate_export(export)
+    types = Counter(a.release_type for a in rep.releases.values())
+    speakers = Counter(q.speaker for a in rep.releases.values() for q in a.quotes)
+    return {
+        "releases": len(rep.releases),
+        "per_type": dict(types.most_common()),
+        "quotes": sum(speakers.values()),
+        "releases_with_quotes": sum(1 for a in rep.releases.values() if a.quotes),
+        "distinct_speakers": len(speakers),
+        "top_speakers": dict(speakers.most_common(5)),
+        "notes": sum(1 for a in rep.releases.values() if a.note),
+        "problems": len(rep.problems),
+    }

@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                            help="import order; uncertainty = least confident prediction first")
         else:
             s.add_argument("--out", "-o", default=str(DEFAULT_EXPORT))
-    for name, help_ in (("agreement", "inter-annotator agreement on doubly annotated tasks"),
+    for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),
+                        ("agreement", "inter-annotator agreement on doubly annotated tasks"),
                         ("prediff", "how far final annotations are from their pre-annotations")):
         a = sub.add_parser(name, help=help_)
         a.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
@@ -119,12 +120,12 @@ def _run(args) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    if args.cmd in ("agreement", "prediff"):
+    if args.cmd in ("stats", "agreement", "prediff"):
         import json
 
-        from .agreement import agreement, prediction_report
+        from .agreement import agreement, dataset_stats, prediction_report
         from .io import load_json
-        fn = agreement if args.cmd == "agreement" else prediction_report
+        fn = {"stats": dataset_stats, "agreement": agreement, "prediff": prediction_report}[args.cmd]
         print(json.dumps(fn(load_json(args.export)), ensure_ascii=False, indent=1))
         return 0
     raise AssertionError(args.cmd)

@@ -45,19 +45,23 @@ def _run(args) -> int:
     from . import export
     if args.cmd in ("release-type", "all"):
         from . import release_type
-        from .report import print_release_type
+        from .report import print_release_type, release_type_card
         r = release_type.train(args.export, args.store, args.folds)
         print_release_type(r)
+        card = release_type_card(r)
         if not args.no_export:
             m = export.export_release_type(r.version, store=args.store)
+            (export.ROOT / "models" / "release_type" / "CARD.md").write_text(card, encoding="utf-8")
             print(f"exported {m['model_version']} → models/release_type (parity {m['parity']})")
     if args.cmd in ("quotes", "all"):
         from . import quotes
-        from .report import print_quotes
+        from .report import print_quotes, quotes_card
         r = quotes.train(args.export, args.store, args.folds)
         print_quotes(r)
+        card = quotes_card(r)
         if not args.no_export:
             m = export.export_quotes(r.version, store=args.store)
+            (export.ROOT / "models" / "quote_speaker" / "CARD.md").write_text(card, encoding="utf-8")
             print(f"exported {m['model_version']} → models/quote_speaker")
     if args.cmd == "transformer":
         from pathlib import Path
