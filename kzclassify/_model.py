@@ -37,7 +37,7 @@ class LoadedModel:
     path: Path
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -75,7 +75,7 @@ def load_model(name: str, root: Path | None = None) -> LoadedModel:
     path = d / manifest["file"]
     if not path.is_file():
         raise ModelError(f"{path}: model file not found (named in {d / 'manifest.json'})")
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if digest != manifest["sha256"]:
         raise ModelError(f"{path}: sha256 {digest[:16]}… does not match the manifest's "
                          f"{str(manifest['sha256'])[:16]}… (corrupt or replaced model file)")

@@ -43,26 +43,19 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     from . import export
-    if args.cmd in ("release-type", "all"):
-        from . import release_type
-        from .report import print_release_type, release_type_card
-        r = release_type.train(args.export, args.store, args.folds)
-        print_release_type(r)
-        card = release_type_card(r)
+    from . import quotes, release_type, report
+    stages = {"release-type": (release_type.train, report.release_type_tables, report.release_type_card,
+                               export.export_release_type, "release_type"),
+              "quotes": (quotes.train, report.quotes_tables, report.quotes_card, export.export_quotes, "quote_speaker")}
+    for name, (train, tables, card, export_fn, folder) in stages.items():
+        if args.cmd not in (name, "all"):
+            continue
+        r = train(args.export, args.store, args.folds)
+        print(tables(r))
         if not args.no_export:
-            m = export.export_release_type(r.version, store=args.store)
-            (export.ROOT / "models" / "release_type" / "CARD.md").write_text(card, encoding="utf-8")
-            print(f"exported {m['model_version']} → models/release_type (parity {m['parity']})")
-    if args.cmd in ("quotes", "all"):
-        from . import quotes
-        from .report import print_quotes, quotes_card
-        r = quotes.train(args.export, args.store, args.folds)
-        print_quotes(r)
-        card = quotes_card(r)
-        if not args.no_export:
-            m = export.export_quotes(r.version, store=args.store)
-            (export.ROOT / "models" / "quote_speaker" / "CARD.md").write_text(card, encoding="utf-8")
-            print(f"exported {m['model_version']} → models/quote_speaker")
+            m = export_fn(r.version, store=args.store)
+            (export.ROOT / "models" / folder / "CARD.md").write_text(card(r), encoding="utf-8")
+            print(f"exported {m['model_version']} → models/{folder} (parity {m['parity']})")
     if args.cmd == "transformer":
         from pathlib import Path
 

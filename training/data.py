@@ -61,6 +61,24 @@ def digest(rows: list[dict]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def all_rows(ds) -> list[dict]:
+    """Every row of a DatasetDict, in release-id order (the order CV folds are drawn in)."""
+    return sorted((r for s in SPLITS for r in ds[s]), key=lambda r: r["id"])
+
+
+def per_type_slice(rows: list[dict], limit: int | None) -> list[dict]:
+    """At most ``limit`` rows of each release type (a small slice for tests); all rows if None."""
+    if not limit:
+        return rows
+    kept: dict[str, int] = {}
+    out = []
+    for r in rows:
+        if kept.get(r["release_type"], 0) < limit:
+            kept[r["release_type"]] = kept.get(r["release_type"], 0) + 1
+            out.append(r)
+    return out
+
+
 def build_dataset(export_path: str | Path = DEFAULT_EXPORT):
     """Load, validate and convert an export into a ``DatasetDict`` with train/validation/test."""
     import datasets

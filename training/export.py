@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from kzclassify._features import type_input
-from kzclassify._model import MANIFEST_FORMAT
+from kzclassify._model import MANIFEST_FORMAT, file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENEXP = r"[\p{L}\p{N}_]{2,}"
@@ -33,6 +32,14 @@ def _vectorizers(est):
     return found
 
 
+def add_metadata(onx, meta: dict):
+    """Store key/value strings in the ONNX model's metadata (labels travel with the file)."""
+    for k, v in meta.items():
+        p = onx.metadata_props.add()
+        p.key, p.value = k, str(v)
+    return onx
+
+
 def onnx_from_sklearn(est, labels: list[str], metadata: dict | None = None):
     """Convert a fitted text pipeline (input: one string per row) to ONNX.
 
@@ -50,12 +57,8 @@ def onnx_from_sklearn(est, labels: list[str], metadata: dict | None = None):
     options[id(final)] = {"zipmap": False}
     onx = convert_sklearn(est, initial_types=[("text", StringTensorType([None, 1]))], options=options,
                           target_opset={"": 17, "ai.onnx.ml": 3})
-    meta = {"labels": json.dumps(list(labels), ensure_ascii=False), "input": "kzclassify._features.type_input"}
-    meta.update(metadata or {})
-    for k, v in meta.items():
-        p = onx.metadata_props.add()
-        p.key, p.value = k, str(v)
-    return onx
+    return add_metadata(onx, {"labels": json.dumps(list(labels), ensure_ascii=False),
+                              "input": "kzclassify._features.type_input", **(metadata or {})})
 
 
 def check_parity(est, onnx_path: Path, texts: list[str]) -> dict:
@@ -71,12 +74,15 @@ def check_parity(est, onnx_path: Path, texts: list[str]) -> dict:
     return {"n": len(X), "max_abs_diff": diff, "label_mismatches": mism}
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for pkg in ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "torch", "transformers", "kzclassify"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
 
 
 def write_model_dir(out: Path, onnx_bytes: bytes, manifest: dict) -> dict:
@@ -84,7 +90,7 @@ def write_model_dir(out: Path, onnx_bytes: bytes, manifest: dict) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.onnx").write_bytes(onnx_bytes)
     manifest = {"format_version": MANIFEST_FORMAT, "file": "model.onnx", **manifest,
-                "sha256": sha256(out / "model.onnx"),
+                "sha256": file_sha256(out / "model.onnx"), "library_versions": _versions(),
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
@@ -139,12 +145,8 @@ def quote_onnx(est, metadata: dict | None = None):
 
     onx = convert_sklearn(est, initial_types=[("features", FloatTensorType([None, len(FEATURES)]))],
                           options={id(est): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
-    meta = {"labels": json.dumps(["other", "speaker"]), "features": json.dumps(list(FEATURES))}
-    meta.update(metadata or {})
-    for k, v in meta.items():
-        p = onx.metadata_props.add()
-        p.key, p.value = k, str(v)
-    return onx
+    return add_metadata(onx, {"labels": json.dumps(["other", "speaker"]), "features": json.dumps(list(FEATURES)),
+                              **(metadata or {})})
 
 
 def quote_parity(est, onnx_path: Path, texts: list[str]) -> dict:

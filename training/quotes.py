@@ -84,10 +84,9 @@ def train(export_path=None, store=None, folds: int = 5, limit: int | None = None
     import mlflow
     from sklearn.model_selection import GroupKFold
 
-    from .data import DEFAULT_EXPORT, build_dataset, digest
+    from .data import DEFAULT_EXPORT, all_rows, build_dataset, digest
 
-    ds = build_dataset(export_path or DEFAULT_EXPORT)
-    rows = sorted([r for s in ("train", "validation", "test") for r in ds[s]], key=lambda r: r["id"])
+    rows = all_rows(build_dataset(export_path or DEFAULT_EXPORT))
     if limit:
         rows = rows[:limit]
     tracking.setup(EXPERIMENT, store)
@@ -127,9 +126,6 @@ def train(export_path=None, store=None, folds: int = 5, limit: int | None = None
         with tempfile.TemporaryDirectory() as td:
             d = Path(td)
             evaluate.write_json(d / "quote_eval_cv.json", table)
-            errors = []
-            for r in rows[:0]:
-                pass
             from .export import quote_onnx
             (d / "model.onnx").write_bytes(quote_onnx(final).SerializeToString())
             mlflow.log_artifacts(str(d), artifact_path="evaluation")

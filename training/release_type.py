@@ -94,15 +94,9 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
     """
     import mlflow
 
-    from .data import DEFAULT_EXPORT, build_dataset, digest
+    from .data import DEFAULT_EXPORT, all_rows, build_dataset, digest, per_type_slice
 
-    ds = build_dataset(export_path or DEFAULT_EXPORT)
-    rows = [r for s in ("train", "validation", "test") for r in ds[s]]
-    rows.sort(key=lambda r: r["id"])
-    if limit:  # a small slice for tests: at most `limit` releases of each type
-        kept: dict[str, int] = {}
-        rows = [r for r in rows if kept.setdefault(r["release_type"], 0) < limit
-                and not kept.__setitem__(r["release_type"], kept[r["release_type"]] + 1)]
+    rows = per_type_slice(all_rows(build_dataset(export_path or DEFAULT_EXPORT)), limit)
     labels = list(schema().types)
     ids = [r["id"] for r in rows]
     texts = [r["text"] for r in rows]

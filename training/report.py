@@ -21,9 +21,6 @@ def release_type_tables(r) -> str:
     return "\n".join(s)
 
 
-def print_release_type(r) -> None:
-    print(release_type_tables(r))
-
 
 def quotes_tables(r) -> str:
     head = ["system", "quotes P", "quotes R", "quotes F1 (exact)", "F1 (token)", "speaker acc", "end-to-end F1"]
@@ -38,9 +35,6 @@ def quotes_tables(r) -> str:
                      for k, m in kinds.items()]))
     return "\n".join(s)
 
-
-def print_quotes(r) -> None:
-    print(quotes_tables(r))
 
 
 def _card(title: str, body: str, run_id: str) -> str:

@@ -96,10 +96,9 @@ def export_onnx(tok, model, out: Path, label_list, max_length: int, metadata: di
                           dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                                         "logits": {0: "batch"}}, opset_version=17, dynamo=False)
         import onnx
-        onx = onnx.load(str(path))
-        for k, v in {"labels": json.dumps(label_list, ensure_ascii=False), **metadata}.items():
-            p = onx.metadata_props.add()
-            p.key, p.value = k, str(v)
+
+        from .export import add_metadata
+        onx = add_metadata(onnx.load(str(path)), {"labels": json.dumps(label_list, ensure_ascii=False), **metadata})
         data = onx.SerializeToString()
     tok.backend_tokenizer.save(str(out / "tokenizer.json"))
     return write_model_dir(out, data, {
@@ -115,17 +114,12 @@ def train(base_model: str | Path, export_path=None, store=None, folds: int = 5, 
     import mlflow
     from sklearn.model_selection import StratifiedKFold
 
-    from .data import DEFAULT_EXPORT, build_dataset, digest
+    from .data import DEFAULT_EXPORT, all_rows, build_dataset, digest, per_type_slice
 
     base_model = Path(base_model)
     if not (base_model / "config.json").is_file():
         raise ValueError(f"{base_model}: not a local transformers checkpoint (no config.json)")
-    ds = build_dataset(export_path or DEFAULT_EXPORT)
-    rows = sorted([r for s in ("train", "validation", "test") for r in ds[s]], key=lambda r: r["id"])
-    if limit:
-        kept: dict[str, int] = {}
-        rows = [r for r in rows if kept.setdefault(r["release_type"], 0) < limit
-                and not kept.__setitem__(r["release_type"], kept[r["release_type"]] + 1)]
+    rows = per_type_slice(all_rows(build_dataset(export_path or DEFAULT_EXPORT)), limit)
     label_list = list(schema().types)
     texts = [transformer_input(r["text"]) for r in rows]
     y = np.array([r["release_type"] for r in rows])
