@@ -121,19 +121,25 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
     out = out or ROOT / "models" / "release_type"
     texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
     m = run.data.metrics
-    manifest = write_model_dir(out, onx.SerializeToString(), {
+    return _checked_write(out, onx, lambda path: check_parity(est, path, texts), {
         "name": "release_type", "kind": "text-classifier", "input": "type_input",
         "labels": labels, "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
         "chosen": run.data.params.get("chosen", ""),
         "metrics": {k: m[k] for k in ("cv_accuracy", "cv_macro_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
     })
-    parity = check_parity(est, out / "model.onnx", texts)
+
+
+def _checked_write(out: Path, onx, parity_fn, fields: dict) -> dict:
+    """Check parity on a temporary copy first, so a failing model never reaches ``out``."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as td:
+        path = Path(td) / "model.onnx"
+        path.write_bytes(onx.SerializeToString())
+        parity = parity_fn(path)
     if parity["label_mismatches"] or parity["max_abs_diff"] > 1e-4:
         raise RuntimeError(f"ONNX parity failed on the corpus: {parity}")
-    manifest["parity"] = parity
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return manifest
+    return write_model_dir(out, onx.SerializeToString(), {**fields, "parity": parity})
 
 
 def quote_onnx(est, metadata: dict | None = None):
@@ -185,16 +191,10 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
     onx = quote_onnx(est, {"model_version": version, "mlflow_run_id": mv.run_id})
     out = out or ROOT / "models" / "quote_speaker"
     m = run.data.metrics
-    manifest = write_model_dir(out, onx.SerializeToString(), {
+    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
+    return _checked_write(out, onx, lambda path: quote_parity(est, path, texts), {
         "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
         "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
         "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1") if k in m},
     })
-    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
-    parity = quote_parity(est, out / "model.onnx", texts)
-    if parity["label_mismatches"] or parity["max_abs_diff"] > 1e-4:
-        raise RuntimeError(f"ONNX parity failed on the corpus: {parity}")
-    manifest["parity"] = parity
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return manifest
