@@ -89,10 +89,10 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     return s, s + len(mention)
 
 
-def _context_mentions(text: str, start: int, window: int = 700) -> list[tuple[int, int, str]]:
-    lo = max(0, start - window)
+def _all_mentions(text: str) -> list[tuple[int, int, str]]:
+    """Every person mention (name, title, role) in the text, in order: one scan per release."""
     out = []
-    for m in _MENTION.finditer(text, lo, start):
+    for m in _MENTION.finditer(text):
         kind = ("first_president" if m.group("first") else "president" if m.group("pres")
                 else "role" if m.group("role") else "name")
         if kind != "name":
@@ -119,6 +119,9 @@ def _context_mentions(text: str, start: int, window: int = 700) -> list[tuple[in
         if cur:
             out.append((cur[0][0], cur[-1][1], "name"))
     return out
+
+
+CONTEXT_CHARS = 700  # how far before a quote mentions are candidates
 
 
 def _features(text: str, nl: list[int], q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
@@ -152,8 +155,12 @@ def _features(text: str, nl: list[int], q: QuoteSpan, s: int, e: int, kind: str,
 def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order."""
     out: list[list[Candidate]] = []
+    if not quotes:
+        return out
     prev_mention = ""
     nl = [m.start() for m in re.finditer("\n", text)]
+    mentions = _all_mentions(text)
+    m_starts = [m[0] for m in mentions]
     q_starts = [q.start for q in quotes]
     q_ends = [q.end for q in quotes]
 
@@ -166,7 +173,9 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
         tail = _tail_mention(text, q)
         if tail:
             raw.append((tail[0], tail[1], "tail", "tail"))
-        ctx = [c for c in _context_mentions(text, q.start) if not in_quote(c[0])]
+        lo = bisect.bisect_left(m_starts, q.start - CONTEXT_CHARS)
+        hi = bisect.bisect_left(m_starts, q.start)
+        ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])]
         for s, e, kind in reversed(ctx):  # nearest first
             raw.append((s, e, kind, "context"))
         seen, uniq = set(), []

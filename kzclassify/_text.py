@@ -39,7 +39,7 @@ def release_id(text: str) -> str:
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _KAZAKH_SPECIFIC = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _LETTER = re.compile(r"[^\W\d_]")
-_PROFILE_CHARS = 20_000  # the script of a release is clear from its beginning
+_PROFILE_CHARS = 3_000  # the script of a release is clear from its beginning
 
 
 def script_profile(text: str) -> tuple[float, float]:
