@@ -135,12 +135,16 @@ def test_push_annotate_pull_validate_convert(server, tmp_path, monkeypatch):
     assert by_type["telegram"]["quotes"][0]["speaker_mention"] == "Қазақстан Президенті"
 
 
-def test_wrong_token_is_a_clear_error(server, capsys):
+def test_wrong_or_missing_token_is_a_clear_error(server, capsys, monkeypatch):
     from labeling.cli import main
-    os.environ.pop("LABEL_STUDIO_API_KEY", None)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "not-the-token")
     assert main(["pull", "--url", server]) == 3
     err = capsys.readouterr().err
-    assert "error:" in err and "Traceback" not in err
+    assert "refused the token" in err and "Traceback" not in err
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY")
+    monkeypatch.delenv("LABEL_STUDIO_USER_TOKEN", raising=False)
+    assert main(["pull", "--url", server]) == 3
+    assert "no API token" in capsys.readouterr().err
 
 
 def test_refused_request_is_one_line_not_a_traceback(server, capsys, monkeypatch, tmp_path):
