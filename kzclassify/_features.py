@@ -19,10 +19,22 @@ LEAD_PREFIX = "l_"
 BODY_CHARS = 800
 
 
+DATELINE_CHARS = 40
+
+
 def lead_and_body(text: str) -> tuple[str, str]:
-    """Split a release into its lead (first paragraph) and the rest."""
+    """Split a release into its lead (first paragraph) and the rest.
+
+    A short first line that is not a sentence or an address ("Алматы қаласы",
+    "Маңғыстау облысы, Ақтау қаласы") is a dateline: the lead is that line
+    joined with the next paragraph.
+    """
     shown = display_text(text)
     lead, _, body = shown.partition("\n")
+    if (len(lead) < DATELINE_CHARS and not lead.endswith(("!", ":")) and body
+            and (not lead.endswith(".") or len(lead.split()) <= 3)):
+        nxt, _, body = body.partition("\n")
+        lead = f"{lead} {nxt}"
     return lead, body
 
 
