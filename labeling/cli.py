@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
                         ("prediff", "how far final annotations are from their pre-annotations")):
         a = sub.add_parser(name, help=help_)
         a.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
+    sb = sub.add_parser("submit", help="submit readings (JSON Lines, see labeling/submit.py) as annotations")
+    sb.add_argument("readings")
+    sb.add_argument("--annotator", required=True, help="the annotator's e-mail (a Label Studio user, created if new)")
+    sb.add_argument("--ground-truth", action="store_true", help="mark as the adjudicated annotation")
+    sb.add_argument("--url", default=DEFAULT_URL)
+    sb.add_argument("--project", default="kzclassify releases")
     sv = sub.add_parser("serve", help="ML backend for Label Studio (predictions + retraining webhook)")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=9090)
@@ -108,6 +114,18 @@ def _run(args) -> int:
         print(f"{rep.tasks} tasks, {len(rep.releases)} annotated releases, {n_quotes} quotes, "
               f"{len(rep.problems)} problems")
         return 0 if rep.ok else 1
+    if args.cmd == "submit":
+        from .client import connect, find_project, ServerError
+        from .submit import load_readings, submit
+        client = connect(args.url)
+        project = find_project(client, args.project)
+        if project is None:
+            raise ServerError(f"no project titled {args.project!r} on the server; run `push` first")
+        created, problems = submit(client, project.id, load_readings(args.readings), args.annotator, args.ground_truth)
+        for p in problems:
+            print(p)
+        print(f"{created} annotations submitted, {len(problems)} problems")
+        return 1 if problems else 0
     if args.cmd == "serve":
         import logging
 

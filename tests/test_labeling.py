@@ -154,3 +154,27 @@ def test_tasks_carry_a_prediction(tmp_path):
     assert from_results(pred["result"], t["data"]["text"]).quotes[0].text == "Біз дайынбыз"
     [t] = make_tasks([p], source="model")
     assert t["predictions"][0]["model_version"].startswith("kzclassify")
+
+
+def test_readings_become_annotations_with_exact_offsets(tmp_path):
+    from labeling.submit import ReadingError, load_readings, reading_to_annotation
+    text = ("Мемлекет басшысы Қасым-Жомарт Тоқаев сөйледі.\n– Біз дайынбыз, – деді Мемлекет басшысы.\n"
+            "– Біз дайынбыз, – деді Мемлекет басшысы.")
+    r = {"id": "x", "type": "event", "note": "two identical quotes",
+         "quotes": [{"text": "Біз дайынбыз", "speaker_mention": "Мемлекет басшысы", "speaker": "Қасым-Жомарт Тоқаев"},
+                    {"text": "Біз дайынбыз", "occurrence": 2, "speaker_mention": "Мемлекет басшысы",
+                     "speaker": "Қасым-Жомарт Тоқаев"}]}
+    ann = reading_to_annotation(r, text)
+    q1, q2 = ann.quotes
+    assert q1.start < q2.start and text[q2.start:q2.end] == "Біз дайынбыз"
+    # each quote's mention is the one in its own tail, not the first in the text
+    assert q1.mention_start == text.index("Мемлекет басшысы.", q1.end)
+    assert q2.mention_start == text.rindex("Мемлекет басшысы")
+    assert from_results(to_results(ann), text) == ann
+    bad = dict(r, quotes=[{"text": "жоқ мәтін", "speaker_mention": "x", "speaker": "y"}])
+    with pytest.raises(ReadingError, match="text not found"):
+        reading_to_annotation(bad, text)
+    f = tmp_path / "r.jsonl"
+    f.write_text(json.dumps(r, ensure_ascii=False) + "\n{broken\n", encoding="utf-8")
+    with pytest.raises(ReadingError, match=":2: not JSON"):
+        load_readings(f)
