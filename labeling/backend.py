@@ -44,7 +44,7 @@ def model_version() -> str:
         return "unavailable"
 
 
-def predict_task(task: dict, schema) -> dict:
+def predict_task(task: dict, schema, version: str) -> dict:
     """One Label Studio prediction for a task, in the project's own tag names."""
     import kzclassify
     data = task.get("data") if isinstance(task, dict) else None
@@ -55,11 +55,11 @@ def predict_task(task: dict, schema) -> dict:
         raise BadRequest(f"task {task.get('id')}: data.{schema.text_name} must be a string")
     a = kzclassify.analyze(text)
     if a.release_type.label is None:
-        return {"result": [], "score": 0.0, "model_version": model_version()}
+        return {"result": [], "score": 0.0, "model_version": version}
     quotes = tuple(QuoteAnn(q.start, q.end, q.text, q.mention_start, q.mention_end, q.speaker_mention, q.speaker)
                    for q in a.quotes if q.mention_start >= 0)
     result = to_results(ReleaseAnn(a.release_type.label, quotes), schema, origin="prediction")
-    return {"result": result, "score": round(a.release_type.score, 4), "model_version": model_version()}
+    return {"result": result, "score": round(a.release_type.score, 4), "model_version": version}
 
 
 class Trainer:
@@ -149,7 +149,8 @@ def make_handler(trainer: Trainer):
                         raise BadRequest("'tasks' must be a list")
                     from .schema import schema as project_schema
                     schema = parse_config(body["label_config"]) if body.get("label_config") else project_schema()
-                    return self._send(200, {"results": [predict_task(t, schema) for t in tasks]})
+                    version = model_version()  # read the manifests once per request, not once per task
+                    return self._send(200, {"results": [predict_task(t, schema, version) for t in tasks]})
                 if route == "/webhook":
                     action = body.get("action")
                     if action not in TRAIN_EVENTS:
