@@ -4,8 +4,9 @@
 >>> kzclassify.classify(text).label
 >>> [q.speaker for q in kzclassify.extract_quotes(text)]
 """
-from ._api import Analysis, Quote, ReleaseType, analyze, classify, classify_many, extract_quotes, info
+from ._api import analyze, classify, classify_many, extract_quotes, info
 from ._model import ModelError
+from ._types import Analysis, Quote, ReleaseType
 from .corpus import CorpusError, Release, read_releases
 
 __version__ = "0.1.0"

@@ -1,65 +1,14 @@
 """The public API: classify, classify_many, extract_quotes, analyze, info."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from ._features import type_input
 from ._model import get_model, read_manifest, model_root, ModelError
+from ._types import Analysis, Quote, ReleaseType
 
 MAX_CHARS = 2_000_000
 BATCH = 32  # texts per ONNX call: bounds the memory of the TF-IDF intermediates  # a release longer than this is refused rather than silently cut
-
-
-@dataclass(frozen=True)
-class ReleaseType:
-    """The release type of a text: best ``label``, its probability ``score``,
-    and ``scores`` for every label. ``label`` is ``None`` for an empty text."""
-
-    label: str | None
-    score: float
-    scores: dict[str, float]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A direct quote: ``text == source[start:end]`` for the string the caller passed.
-
-    ``speaker`` is the canonical person (nominative, fullest name) or a role when
-    no person is named; ``speaker_mention`` the words that attribute the quote
-    (``mention_start``/``mention_end``, -1 when none); ``resolved_by`` how the
-    mention became the speaker; ``score`` the confidence in the attribution.
-    """
-
-    text: str
-    start: int
-    end: int
-    kind: str
-    cue: str
-    speaker: str
-    speaker_mention: str
-    mention_start: int
-    mention_end: int
-    resolved_by: str
-    score: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    release_type: ReleaseType
-    quotes: tuple[Quote, ...]
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {"release_type": self.release_type.to_dict(), "quotes": [q.to_dict() for q in self.quotes],
-                "warnings": list(self.warnings)}
 
 
 def _check_text(text) -> str:
@@ -95,7 +44,7 @@ def classify_many(texts) -> list[ReleaseType]:
     idx = [i for i, t in enumerate(texts) if t.strip()]
     for i, t in enumerate(texts):
         if not t.strip():
-            out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels})
+            out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels}, None, 0.0)
     for b in range(0, len(idx), BATCH):
         chunk = idx[b:b + BATCH]
         if m.manifest.get("kind") == "transformer-classifier":
@@ -105,8 +54,7 @@ def classify_many(texts) -> list[ReleaseType]:
             x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
             proba = m.session.run(None, {"text": x})[1]
         for row, i in zip(proba, chunk):
-            j = int(row.argmax())
-            out[i] = ReleaseType(labels[j], float(row[j]), {l: float(p) for l, p in zip(labels, row)})
+            out[i] = ReleaseType.from_scores({l: float(p) for l, p in zip(labels, row)})
     return out  # type: ignore[return-value]
 
 

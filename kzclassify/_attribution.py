@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._quotes import QuoteSpan, find_quotes
+from ._types import Quote
 from ._speakers import _NOT_NAME_START, LO, UP, _is_title_word, classify_mention, lexicon, resolve
 
 _DOC_NOUN = re.compile(
@@ -218,8 +219,6 @@ def attribute(text: str, scorer=None):
     ``scorer`` maps a float32 feature matrix to candidate probabilities; the
     default is the shipped ONNX ranker (training passes its sklearn model).
     """
-    from ._api import Quote
-
     scorer = scorer or onnx_scorer
     quotes = find_quotes(text)
     all_cands = candidates_for(text, quotes)

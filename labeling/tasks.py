@@ -6,6 +6,8 @@ from pathlib import Path
 
 from kzclassify.corpus import Release, read_releases
 
+from kzclassify._rules import rule_type
+
 from . import rules
 from .ls_format import QuoteAnn, ReleaseAnn, to_results
 
@@ -14,7 +16,7 @@ RULES_VERSION = "rules-2"
 
 def rule_prediction(text: str) -> tuple[ReleaseAnn, float, str]:
     """Pre-annotation from the transparent rules: (annotation, score, model_version)."""
-    label, cue = rules.rule_type(text)
+    label, cue = rule_type(text)
     quotes = []
     for q in rules.rule_quotes(text):
         if q["mention_start"] < 0:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from kzclassify._features import type_input
-from labeling.rules import rule_type
+from kzclassify._rules import rule_type
 from labeling.schema import schema
 
 from . import evaluate, tracking

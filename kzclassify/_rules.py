@@ -1,0 +1,20 @@
+"""The transparent rule baseline: used for pre-annotation when no model is shipped, and as the
+baseline row in every evaluation (release type and quotes), so both mean the same thing.
+
+Release type: the guide's cues (``data/type_cues.json``) looked for in the lead (dateline-aware, as the
+model reads it), tried in the guide's tie-break order. Quotes: the rule quote finder with the rule
+scorer (tail mention, else the nearest mention before) and the canonical-speaker rules.
+"""
+from __future__ import annotations
+
+from ._features import lead_and_body, type_cues
+
+
+def rule_type(text: str) -> tuple[str, str]:
+    """(label, matched cue) from the lead; ("other", "") when no cue matches."""
+    low = lead_and_body(text)[0].lower()
+    for label, cues in type_cues():
+        for cue in cues:
+            if cue in low:
+                return label, cue
+    return "other", ""

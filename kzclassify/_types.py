@@ -1,0 +1,69 @@
+"""The typed results of kzclassify: one record for an analysed release, from inference to Label Studio."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ReleaseType:
+    """The release type of a text: best ``label``, its probability ``score``,
+    ``scores`` for every label, the ``runner_up`` label and the ``margin``
+    ``score - scores[runner_up]`` (small margin: a person should look).
+    ``label`` and ``runner_up`` are ``None`` for an empty text."""
+
+    label: str | None
+    score: float
+    scores: dict[str, float]
+    runner_up: str | None = None
+    margin: float = 0.0
+
+    @classmethod
+    def from_scores(cls, scores: dict[str, float]) -> "ReleaseType":
+        """Best label, runner-up and margin from a label → probability mapping."""
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if not ranked:
+            return cls(None, 0.0, {})
+        (best, p1), (second, p2) = ranked[0], ranked[1] if len(ranked) > 1 else (None, 0.0)
+        return cls(best, p1, dict(scores), second, p1 - p2)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A direct quote: ``text == source[start:end]`` for the string the caller passed.
+
+    ``speaker`` is the canonical person (nominative, fullest name) or a role when
+    no person is named; ``speaker_mention`` the words that attribute the quote
+    (``mention_start``/``mention_end``, -1 when none); ``resolved_by`` how the
+    mention became the speaker; ``score`` the confidence in the attribution.
+    """
+
+    text: str
+    start: int
+    end: int
+    kind: str
+    cue: str
+    speaker: str
+    speaker_mention: str
+    mention_start: int
+    mention_end: int
+    resolved_by: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Release type and quotes of one release, with warnings about unusual input."""
+
+    release_type: ReleaseType
+    quotes: tuple[Quote, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"release_type": self.release_type.to_dict(), "quotes": [q.to_dict() for q in self.quotes],
+                "warnings": list(self.warnings)}
