@@ -1,14 +1,20 @@
-"""The public API: classify, classify_many, extract_quotes, analyze, info."""
+"""The analyzer: loaded models → release type and quotes of a text; module functions use a default one."""
 from __future__ import annotations
+
+import threading
+from pathlib import Path
 
 import numpy as np
 
+from ._attribution import FEATURES, attribute
 from ._features import type_input
-from ._model import get_model, read_manifest, model_root, ModelError
+from ._model import LoadedModel, ModelError, check_model, load_model, model_root
+from ._text import looks_kazakh
 from ._types import Analysis, Quote, ReleaseType
 
-MAX_CHARS = 2_000_000
-BATCH = 32  # texts per ONNX call: bounds the memory of the TF-IDF intermediates  # a release longer than this is refused rather than silently cut
+MAX_CHARS = 2_000_000  # a release longer than this is refused rather than silently cut
+BATCH = 32  # texts per ONNX call: bounds the memory of the TF-IDF intermediates
+MODEL_NAMES = ("release_type", "quote_speaker")
 
 
 def _check_text(text) -> str:
@@ -23,7 +29,6 @@ def _check_text(text) -> str:
 
 def warnings_for(text: str) -> tuple[str, ...]:
     """Warnings about input the models were not trained for (empty, not Kazakh)."""
-    from ._text import looks_kazakh
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
@@ -31,63 +36,126 @@ def warnings_for(text: str) -> tuple[str, ...]:
     return ()
 
 
-def classify_many(texts) -> list[ReleaseType]:
-    """Release types for many texts in one ONNX call.
+class Analyzer:
+    """The shipped models of one model folder and what they tell about a text.
 
-    Raises TypeError for a non-str item, ValueError for an over-long text,
-    ModelError when the shipped model is missing or corrupt.
+    ``Analyzer(model_dir=None)`` uses ``$KZCLASSIFY_MODEL_DIR``, else the models inside the package.
+    Models load on first use (thread-safe, once); ``load()`` loads them now. The release-type model's
+    kind (TF-IDF text classifier or transformer) is read from its manifest. Every method raises
+    ``ModelError`` when a model is missing or corrupt, ``TypeError``/``ValueError`` for bad text.
     """
-    texts = [_check_text(t) for t in texts]
-    m = get_model("release_type")
-    labels = m.manifest["labels"]
-    out: list[ReleaseType | None] = [None] * len(texts)
-    idx = [i for i, t in enumerate(texts) if t.strip()]
-    for i, t in enumerate(texts):
-        if not t.strip():
-            out[i] = ReleaseType(None, 0.0, {l: 0.0 for l in labels}, None, 0.0)
-    for b in range(0, len(idx), BATCH):
-        chunk = idx[b:b + BATCH]
-        if m.manifest.get("kind") == "transformer-classifier":
-            from ._transformer import transformer_proba
-            proba = transformer_proba(m, [texts[i] for i in chunk])
-        else:
-            x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
-            proba = m.session.run(None, {"text": x})[1]
-        for row, i in zip(proba, chunk):
-            out[i] = ReleaseType.from_scores({l: float(p) for l, p in zip(labels, row)})
-    return out  # type: ignore[return-value]
+
+    def __init__(self, model_dir: str | Path | None = None):
+        self.model_dir = Path(model_dir) if model_dir is not None else model_root()
+        self._lock = threading.Lock()
+        self._models: dict[str, LoadedModel] = {}
+
+    def _model(self, name: str) -> LoadedModel:
+        m = self._models.get(name)
+        if m is None:
+            with self._lock:
+                m = self._models.get(name)
+                if m is None:
+                    m = load_model(name, self.model_dir)
+                    if name == "quote_speaker" and tuple(m.manifest.get("features", FEATURES)) != FEATURES:
+                        raise ModelError(f"{m.path}: the ranker was trained on features "
+                                         f"{m.manifest['features']}, this kzclassify computes {list(FEATURES)}")
+                    self._models[name] = m
+        return m
+
+    def load(self) -> "Analyzer":
+        """Load every model now (fail early with a ModelError naming the file)."""
+        for name in MODEL_NAMES:
+            self._model(name)
+        return self
+
+    @property
+    def model_version(self) -> str:
+        """One version string for what these models predict, from their manifests."""
+        return "+".join(self._model(n).manifest["model_version"] for n in MODEL_NAMES)
+
+    def classify_many(self, texts) -> list[ReleaseType]:
+        """Release types for many texts, in batches of ``BATCH`` per ONNX call."""
+        texts = [_check_text(t) for t in texts]
+        m = self._model("release_type")
+        out: list[ReleaseType | None] = [None] * len(texts)
+        idx = [i for i, t in enumerate(texts) if t.strip()]
+        for i, t in enumerate(texts):
+            if not t.strip():
+                out[i] = ReleaseType(None, 0.0, {label: 0.0 for label in m.labels}, None, 0.0)
+        for b in range(0, len(idx), BATCH):
+            chunk = idx[b:b + BATCH]
+            if m.manifest.get("kind") == "transformer-classifier":
+                from ._transformer import transformer_proba
+                proba = transformer_proba(m, [texts[i] for i in chunk])
+            else:
+                x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
+                proba = m.session.run(None, {"text": x})[1]
+            for row, i in zip(proba, chunk):
+                out[i] = ReleaseType.from_scores({label: float(p) for label, p in zip(m.labels, row)})
+        return out  # type: ignore[return-value]
+
+    def classify(self, text: str) -> ReleaseType:
+        """The release type of one text (see classify_many)."""
+        return self.classify_many([text])[0]
+
+    def _score_candidates(self, x: np.ndarray) -> np.ndarray:
+        return self._model("quote_speaker").session.run(None, {"features": x})[1][:, 1]
+
+    def extract_quotes(self, text: str) -> list[Quote]:
+        """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
+        text = _check_text(text)
+        if not text.strip():
+            return []
+        return attribute(text, self._score_candidates)
+
+    def analyze(self, text: str) -> Analysis:
+        """Release type and quotes of one text, with warnings about unusual input."""
+        text = _check_text(text)
+        return Analysis(self.classify(text), tuple(self.extract_quotes(text)), warnings_for(text))
+
+    def info(self) -> dict:
+        """Version, model folder, and per model its manifest fields or the error that stops it loading."""
+        from . import __version__
+        return {"version": __version__, "model_dir": str(self.model_dir),
+                "models": {name: check_model(name, self.model_dir) for name in MODEL_NAMES}}
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def default_analyzer() -> Analyzer:
+    """The process-wide analyzer over the shipped models, built on first use."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Analyzer()
+    return _default
+
+
+def classify_many(texts) -> list[ReleaseType]:
+    """Release types for many texts. Raises TypeError for a non-str item, ValueError for an
+    over-long text, ModelError when the shipped model is missing or corrupt."""
+    return default_analyzer().classify_many(texts)
 
 
 def classify(text: str) -> ReleaseType:
     """The release type of one text (see classify_many)."""
-    return classify_many([text])[0]
+    return default_analyzer().classify(text)
 
 
 def extract_quotes(text: str) -> list[Quote]:
     """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
-    from ._attribution import attribute
-    text = _check_text(text)
-    if not text.strip():
-        return []
-    return attribute(text)
+    return default_analyzer().extract_quotes(text)
 
 
 def analyze(text: str) -> Analysis:
     """Release type and quotes of one text, with warnings about unusual input."""
-    text = _check_text(text)
-    return Analysis(classify(text), tuple(extract_quotes(text)), warnings_for(text))
+    return default_analyzer().analyze(text)
 
 
 def info() -> dict:
-    """Versions, labels, metrics and sha256 of the shipped models (from their manifests)."""
-    from . import __version__
-    root = model_root()
-    models = {}
-    for name in ("release_type", "quote_speaker"):
-        try:
-            mf = read_manifest(root / name)
-            models[name] = {k: mf.get(k) for k in ("model_version", "labels", "metrics", "sha256",
-                                                   "mlflow_run_id", "training_data_digest", "created_at")}
-        except ModelError as e:
-            models[name] = {"error": str(e)}
-    return {"version": __version__, "model_dir": str(root), "models": models}
+    """Versions, labels, metrics and sha256 of the shipped models, each checked by loading it."""
+    return default_analyzer().info()

@@ -199,13 +199,6 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
     return out
 
 
-def onnx_scorer(x: np.ndarray) -> np.ndarray:
-    """P(candidate is the speaker mention) from the shipped ``quote_speaker`` ranker."""
-    from ._model import get_model
-    m = get_model("quote_speaker")
-    return m.session.run(None, {"features": x})[1][:, 1]
-
-
 def rule_scorer(x: np.ndarray) -> np.ndarray:
     """The transparent baseline: the tail mention if there is one, else the nearest mention before."""
     tail = x[:, FEATURES.index("is_tail")]
@@ -213,13 +206,12 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute(text: str, scorer=None):
+def attribute(text: str, scorer) -> list[Quote]:
     """Quotes of ``text`` with speakers (the runtime path of ``kzclassify.extract_quotes``).
 
-    ``scorer`` maps a float32 feature matrix to candidate probabilities; the
-    default is the shipped ONNX ranker (training passes its sklearn model).
+    ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
+    ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
-    scorer = scorer or onnx_scorer
     quotes = find_quotes(text)
     all_cands = candidates_for(text, quotes)
     flat = [c for cs in all_cands for c in cs]

@@ -1,5 +1,6 @@
 """The public API on the shipped ONNX models: results, bad input, broken models."""
 import json
+import re
 import shutil
 import threading
 
@@ -7,7 +8,7 @@ import pytest
 
 import kzclassify
 from kzclassify import ModelError
-from kzclassify._model import clear_cache, load_model
+from kzclassify._model import load_model
 
 from conftest import ROOT
 
@@ -66,9 +67,9 @@ def test_a_10mb_release_is_handled():
 
 
 def test_models_load_once_across_threads():
-    clear_cache()
+    analyzer = kzclassify.Analyzer()
     results = []
-    ts = [threading.Thread(target=lambda: results.append(kzclassify.classify(SAMPLE).label)) for _ in range(8)]
+    ts = [threading.Thread(target=lambda: results.append(analyzer.classify(SAMPLE).label)) for _ in range(8)]
     [t.start() for t in ts]
     [t.join() for t in ts]
     assert len(set(results)) == 1 and len(results) == 8
@@ -78,30 +79,27 @@ def test_info_reads_the_manifests():
     i = kzclassify.info()
     for name in ("release_type", "quote_speaker"):
         m = i["models"][name]
-        assert "error" not in m and len(m["sha256"]) == 64 and m["model_version"]
+        assert m["ok"] and len(m["sha256"]) == 64 and m["model_version"]
 
 
 @pytest.fixture
-def model_copy(tmp_path, monkeypatch):
+def model_copy(tmp_path):
     dst = tmp_path / "models"
     shutil.copytree(ROOT / "models", dst)
-    monkeypatch.setenv("KZCLASSIFY_MODEL_DIR", str(dst))
-    clear_cache()
-    yield dst
-    clear_cache()
+    return dst
 
 
 def test_corrupt_model_file_is_named(model_copy):
     f = model_copy / "release_type" / "model.onnx"
     f.write_bytes(f.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ModelError, match=r"release_type/model.onnx: sha256 .* does not match"):
-        kzclassify.classify(SAMPLE)
+        kzclassify.Analyzer(model_copy).classify(SAMPLE)
 
 
 def test_missing_model_and_incompatible_manifest(model_copy):
     (model_copy / "quote_speaker" / "model.onnx").unlink()
     with pytest.raises(ModelError, match="quote_speaker/model.onnx: model file not found"):
-        kzclassify.extract_quotes(SAMPLE)
+        kzclassify.Analyzer(model_copy).extract_quotes(SAMPLE)
     mf = model_copy / "release_type" / "manifest.json"
     m = json.loads(mf.read_text())
     m["format_version"] = 99
@@ -126,3 +124,55 @@ def test_labels_in_onnx_metadata_match_manifest():
         m = load_model(name, ROOT / "models")
         meta = m.session.get_modelmeta().custom_metadata_map
         assert json.loads(meta["labels"]) == m.manifest["labels"]
+
+
+def _edit_manifest(d, **changes):
+    mf = d / "manifest.json"
+    m = json.loads(mf.read_text())
+    m.update(changes)
+    mf.write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize("name, changes, message", [
+    ("release_type", {"labels": ["award", "ceremony"]}, "scores 8 classes but the manifest lists 2 labels"),
+    ("release_type", {"labels": "hallo"}, "manifest 'labels' is 'hallo'; expected a list"),
+    ("release_type", {"file": 5}, "manifest 'file' is 5; expected a file name"),
+    ("quote_speaker", {"features": ["a", "b"]}, "reads 19 features but the manifest lists 2"),
+    ("release_type", {"kind": "mention-ranker"}, "in the 'release_type' folder"),
+    ("release_type", {"sha256": "abc"}, "manifest 'sha256' is 'abc'"),
+])
+def test_manifest_schema_and_graph_are_checked_at_load(model_copy, name, changes, message):
+    _edit_manifest(model_copy / name, **changes)
+    with pytest.raises(ModelError, match=re.escape(message)) as e:
+        kzclassify.Analyzer(model_copy).load()
+    assert f"{name}/" in str(e.value)
+
+
+def test_swapped_model_folders_with_matching_sha256_are_named(model_copy):
+    a, b = model_copy / "release_type", model_copy / "quote_speaker"
+    tmp = model_copy / "tmp"
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    with pytest.raises(ModelError, match="'mention-ranker' model in the 'release_type' folder"):
+        kzclassify.Analyzer(model_copy).load()
+    # the same with the manifests' kinds edited to match: the ONNX graph itself gives it away
+    _edit_manifest(a, kind="text-classifier", name="release_type")
+    _edit_manifest(b, kind="mention-ranker", name="quote_speaker")
+    with pytest.raises(ModelError, match=r"release_type/model.onnx: ONNX inputs .*features"):
+        kzclassify.Analyzer(model_copy).load()
+
+
+def test_info_reports_a_broken_model_instead_of_hiding_it(model_copy):
+    f = model_copy / "quote_speaker" / "model.onnx"
+    f.write_bytes(f.read_bytes() + b"x")
+    i = kzclassify.Analyzer(model_copy).info()
+    assert i["models"]["release_type"]["ok"]
+    assert not i["models"]["quote_speaker"]["ok"] and "sha256" in i["models"]["quote_speaker"]["error"]
+
+
+def test_runner_up_and_margin():
+    rt = kzclassify.classify(SAMPLE)
+    assert rt.runner_up in rt.scores and rt.runner_up != rt.label
+    assert rt.margin == pytest.approx(rt.score - rt.scores[rt.runner_up])
+    assert 0 <= rt.margin <= 1

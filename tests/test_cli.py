@@ -77,3 +77,35 @@ def test_corrupt_model_is_exit_3_with_the_file_named(tmp_path):
 def test_info():
     r = run("info")
     assert r.returncode == 0 and json.loads(r.stdout)["models"]["release_type"]["sha256"]
+
+
+def test_unwritable_or_closed_streams_are_one_line_errors():
+    import os
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = f"{sys.executable} -m kzclassify analyze"
+    for redir, code in ((">/dev/full", 1), (">&-", 2), ("- <&-", 2)):
+        r = subprocess.run(f"{cmd} {redir}", shell=True, input=None if "<&-" in redir else SAMPLE.encode(),
+                           capture_output=True, env=env, cwd="/")
+        err = r.stderr.decode()
+        assert r.returncode == code, (redir, err)
+        assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("kzclassify: error:"), (redir, err)
+
+
+def test_info_exits_3_and_names_a_corrupt_model(tmp_path):
+    import shutil
+    d = tmp_path / "models"
+    shutil.copytree(ROOT / "models", d)
+    (d / "quote_speaker" / "manifest.json").write_text('{"format_version": 1, "file": 5}')
+    r = run("info", env_extra={"KZCLASSIFY_MODEL_DIR": str(d)})
+    assert r.returncode == 3 and b"Traceback" not in r.stderr
+    assert b"quote_speaker/manifest.json" in r.stderr and json.loads(r.stdout)["models"]["release_type"]["ok"]
+
+
+def test_below_lists_only_uncertain_releases():
+    every = run("classify", str(CORPUS), "-q")
+    scores = [json.loads(l)["release_type"]["score"] for l in every.stdout.decode().splitlines()]
+    cut = round(sorted(scores)[len(scores) // 2], 6)  # the median: about half the releases are below it
+    r = run("classify", str(CORPUS), "-q", "--below", str(cut))
+    kept = [json.loads(l)["release_type"]["score"] for l in r.stdout.decode().splitlines()]
+    assert r.returncode == 0 and len(kept) == sum(s < cut for s in scores) and 0 < len(kept) < len(scores)
+    assert run("classify", "--below", "2").returncode == 2

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
     import mlflow
 
-    from kzclassify._model import clear_cache, load_model, read_manifest
+    from kzclassify._model import load_model, read_manifest
     from training import export, quotes, release_type
 
     store = tmp_path / "mlruns"
@@ -38,13 +38,11 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
         mf = read_manifest(out / name)
         assert mf["format_version"] == 1 and len(mf["sha256"]) == 64
         load_model(name, out)
-    monkeypatch.setenv("KZCLASSIFY_MODEL_DIR", str(out))
-    clear_cache()
     import kzclassify
-    a = kzclassify.analyze("Мемлекет басшысы кездесті.\n– Жақсы, – деді Нұрсұлтан Назарбаев.")
+    analyzer = kzclassify.Analyzer(out)
+    a = analyzer.analyze("Мемлекет басшысы кездесті.\n– Жақсы, – деді Нұрсұлтан Назарбаев.")
     assert a.quotes[0].speaker == "Нұрсұлтан Назарбаев"
-    assert kzclassify.info()["models"]["release_type"]["model_version"] == "kzclassify-release-type/1"
-    clear_cache()
+    assert analyzer.info()["models"]["release_type"]["model_version"] == "kzclassify-release-type/1"
 
 
 def test_training_rejects_an_invalid_export(tmp_path):

@@ -11,7 +11,6 @@ pytest.importorskip("transformers")
 
 
 def test_tiny_transformer_train_export_parity_and_serve(tmp_path, corpus_texts, monkeypatch):
-    from kzclassify._model import clear_cache
     from training import transformer
 
     base = transformer.make_tiny_model(tmp_path / "tiny", corpus_texts)
@@ -33,10 +32,7 @@ def test_tiny_transformer_train_export_parity_and_serve(tmp_path, corpus_texts, 
     p = transformer.parity(tok, model, out, corpus_texts[:60], 64)
     assert p["label_mismatches"] == 0 and p["max_abs_diff"] <= 1e-4, p
 
-    monkeypatch.setenv("KZCLASSIFY_MODEL_DIR", str(tmp_path / "models"))
-    clear_cache()
     import kzclassify
     from labeling.schema import schema
-    rt = kzclassify.classify(corpus_texts[0])
+    rt = kzclassify.Analyzer(tmp_path / "models").classify(corpus_texts[0])
     assert rt.label in schema().types and abs(sum(rt.scores.values()) - 1) < 1e-5
-    clear_cache()
