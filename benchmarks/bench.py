@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from paths import CORPUS, ROOT  # noqa: E402
 
 
 def best(fn, repeat=3):
@@ -39,7 +39,7 @@ def fresh(code: str) -> float:
 
 def main() -> None:
     from kzclassify.corpus import read_corpus
-    texts = [r.text for r in read_corpus(ROOT / "data" / "akorda_kk.txt")]
+    texts = [r.text for r in read_corpus(CORPUS)]
     n = len(texts)
     mb = sum(len(t.encode()) for t in texts) / 1e6
     rows = []
@@ -83,8 +83,8 @@ def main() -> None:
     hwm = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])/1024"
     base_fresh = fresh(f"print({hwm})")
     peak_fresh = fresh("import kzclassify; from kzclassify.corpus import read_corpus; "
-                       f"[kzclassify.analyze(r.text) for r in read_corpus({str(ROOT / 'data' / 'akorda_kk.txt')!r})]; "
-                       f"kzclassify.classify_many([r.text for r in read_corpus({str(ROOT / 'data' / 'akorda_kk.txt')!r})]); "
+                       f"[kzclassify.analyze(r.text) for r in read_corpus({str(CORPUS)!r})]; "
+                       f"kzclassify.classify_many([r.text for r in read_corpus({str(CORPUS)!r})]); "
                        f"print({hwm})")
     wheels = sorted((ROOT / "dist").glob("kzclassify-*.whl")) if (ROOT / "dist").exists() else []
 

@@ -9,7 +9,7 @@ from ._model import ModelError
 from ._types import Analysis, Quote, ReleaseType
 from .corpus import CorpusError, Release, read_releases
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Analysis", "Analyzer", "CorpusError", "ModelError", "Quote", "Release", "ReleaseType",

@@ -11,6 +11,7 @@ from ._features import type_input
 from ._model import LoadedModel, ModelError, check_model, load_model, model_root
 from ._text import looks_kazakh
 from ._types import Analysis, Quote, ReleaseType
+from ._version import __version__
 
 MAX_CHARS = 2_000_000  # a release longer than this is refused rather than silently cut
 BATCH = 32  # texts per ONNX call: bounds the memory of the TF-IDF intermediates
@@ -116,7 +117,6 @@ class Analyzer:
 
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""
-        from . import __version__
         return {"version": __version__, "model_dir": str(self.model_dir),
                 "models": {name: check_model(name, self.model_dir) for name in MODEL_NAMES}}
 

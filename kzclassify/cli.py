@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from . import __version__
+from ._version import __version__
 from ._api import Analyzer, warnings_for
 from ._model import ModelError
 from .corpus import CorpusError, Release, decode, is_corpus_text, read_releases, releases_from_chunks, split_corpus

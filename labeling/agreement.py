@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from training.metrics import SpanCounts, cohen_kappa
+from .metrics import SpanCounts, cohen_kappa
 
 from .ls_format import ResultError, from_results
 from .validate import final_annotation

@@ -23,7 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .ls_format import QuoteAnn, ReleaseAnn, to_results
+from .ls_format import to_results
 from .schema import parse_config
 
 log = logging.getLogger("kzclassify.backend")
@@ -56,9 +56,7 @@ def predict_task(task: dict, schema, version: str) -> dict:
     a = kzclassify.analyze(text)
     if a.release_type.label is None:
         return {"result": [], "score": 0.0, "model_version": version}
-    quotes = tuple(QuoteAnn(q.start, q.end, q.text, q.mention_start, q.mention_end, q.speaker_mention, q.speaker)
-                   for q in a.quotes if q.mention_start >= 0)
-    result = to_results(ReleaseAnn(a.release_type.label, quotes), schema, origin="prediction")
+    result = to_results(a, schema, origin="prediction")
     return {"result": result, "score": round(a.release_type.score, 4), "model_version": version}
 
 

@@ -1,71 +1,131 @@
-"""``python -m labeling``: a thin CLI over the labeling functions.
+"""``python -m labeling``: a thin CLI over the labeling functions (tasks, push, pull, validate, submit, reports).
 
 Exit codes: 0 ok, 1 validation problems, 2 usage or input error, 3 server error.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from pathlib import Path
 
 from kzclassify.corpus import CorpusError
+from paths import CORPUS, EXPORT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "data" / "akorda_kk.txt"
-DEFAULT_EXPORT = Path(__file__).resolve().parent / "annotations" / "export.json"
 DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_PROJECT = "kzclassify releases"
+
+
+def cmd_tasks(args) -> int:
+    from .tasks import make_tasks, write_tasks
+    tasks = make_tasks(args.paths, args.source, args.format)
+    write_tasks(tasks, args.out)
+    print(f"{len(tasks)} tasks → {args.out}")
+    return 0
+
+
+def cmd_push(args) -> int:
+    from .client import connect, push
+    from .io import load_json
+    from .tasks import make_tasks
+    tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
+    if args.order == "uncertainty":
+        tasks = sorted(tasks, key=lambda t: -t["data"].get("uncertainty", 0.0))
+    pid, added, skipped = push(connect(args.url), tasks, args.project)
+    print(f"project {pid}: imported {added} tasks, {skipped} already there")
+    return 0
+
+
+def cmd_pull(args) -> int:
+    from .client import connect, pull
+    n = pull(connect(args.url), args.out, args.project)
+    print(f"{n} tasks → {args.out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .io import load_json
+    from .validate import validate_export
+    rep = validate_export(load_json(args.export), require_annotations=not args.allow_unannotated)
+    for p in rep.problems:
+        print(p)
+    n_quotes = sum(len(a.quotes) for a in rep.releases.values())
+    print(f"{rep.tasks} tasks, {len(rep.releases)} annotated releases, {n_quotes} quotes, "
+          f"{len(rep.problems)} problems")
+    return 0 if rep.ok else 1
+
+
+def cmd_submit(args) -> int:
+    from .client import ServerError, connect, find_project
+    from .submit import load_readings, submit
+    client = connect(args.url)
+    project = find_project(client, args.project)
+    if project is None:
+        raise ServerError(f"no project titled {args.project!r} on the server; run `push` first")
+    created, problems = submit(client, project.id, load_readings(args.readings), args.annotator, args.ground_truth)
+    for p in problems:
+        print(p)
+    print(f"{created} annotations submitted, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def cmd_report(args) -> int:
+    from .agreement import agreement, dataset_stats, prediction_report
+    from .io import load_json
+    fn = {"stats": dataset_stats, "agreement": agreement, "prediff": prediction_report}[args.cmd]
+    print(json.dumps(fn(load_json(args.export)), ensure_ascii=False, indent=1))
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m labeling", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("tasks", help="corpus → Label Studio tasks JSON with pre-annotations")
-    t.add_argument("paths", nargs="*", default=[str(DEFAULT_CORPUS)])
+    t.add_argument("paths", nargs="*", default=[str(CORPUS)])
     t.add_argument("--out", "-o", required=True)
     t.add_argument("--source", choices=["model", "rules"], default="model",
                    help="pre-annotate with the shipped model (falls back to rules) or rules only")
     t.add_argument("--format", choices=["auto", "corpus", "text"], default="auto")
-    for name, help_ in (("push", "create/update the project and import tasks (idempotent)"),
-                        ("pull", "export the full JSON into labeling/annotations/")):
+    t.set_defaults(func=cmd_tasks)
+    for name, help_, func in (("push", "create/update the project and import tasks (idempotent)", cmd_push),
+                              ("pull", "export the full JSON into labeling/annotations/", cmd_pull)):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--url", default=DEFAULT_URL)
-        s.add_argument("--project", default="kzclassify releases", help="project title")
+        s.add_argument("--project", default=DEFAULT_PROJECT, help="project title")
+        s.set_defaults(func=func)
         if name == "push":
-            s.add_argument("paths", nargs="*", default=[str(DEFAULT_CORPUS)])
+            s.add_argument("paths", nargs="*", default=[str(CORPUS)])
             s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
             s.add_argument("--source", choices=["model", "rules"], default="model")
             s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
                            help="import order; uncertainty = least confident prediction first")
         else:
-            s.add_argument("--out", "-o", default=str(DEFAULT_EXPORT))
+            s.add_argument("--out", "-o", default=str(EXPORT))
     for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),
                         ("agreement", "inter-annotator agreement on doubly annotated tasks"),
                         ("prediff", "how far final annotations are from their pre-annotations")):
         a = sub.add_parser(name, help=help_)
-        a.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
+        a.add_argument("export", nargs="?", default=str(EXPORT))
+        a.set_defaults(func=cmd_report)
     sb = sub.add_parser("submit", help="submit readings (JSON Lines, see labeling/submit.py) as annotations")
     sb.add_argument("readings")
     sb.add_argument("--annotator", required=True, help="the annotator's e-mail (a Label Studio user, created if new)")
     sb.add_argument("--ground-truth", action="store_true", help="mark as the adjudicated annotation")
     sb.add_argument("--url", default=DEFAULT_URL)
-    sb.add_argument("--project", default="kzclassify releases")
-    sv = sub.add_parser("serve", help="ML backend for Label Studio (predictions + retraining webhook)")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=9090)
-    sv.add_argument("--label-studio-url", default=None, help="where retraining pulls the export from")
-    sv.add_argument("--store", default=None, help="MLflow store for retraining runs")
-    sv.add_argument("--folds", type=int, default=5)
+    sb.add_argument("--project", default=DEFAULT_PROJECT)
+    sb.set_defaults(func=cmd_submit)
     v = sub.add_parser("validate", help="check an export against the config and texts")
-    v.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
-    v.add_argument("--allow-unannotated", action="store_true")
+    v.add_argument("export", nargs="?", default=str(EXPORT))
+    v.add_argument("--allow-unannotated", action="store_true",
+                   help="a project in progress: tasks without an annotation are not problems")
+    v.set_defaults(func=cmd_validate)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
-    except (CorpusError, ValueError) as e:
+        return args.func(args)
+    except (CorpusError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Exception as e:  # server errors carry their own message
@@ -80,70 +140,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: Label Studio refused the request (HTTP {e.status_code}): {body}", file=sys.stderr)
             return 3
         raise
-
-
-def _run(args) -> int:
-    if args.cmd == "tasks":
-        from .tasks import make_tasks, write_tasks
-        tasks = make_tasks(args.paths, args.source, args.format)
-        write_tasks(tasks, args.out)
-        print(f"{len(tasks)} tasks → {args.out}")
-        return 0
-    if args.cmd == "push":
-        from .client import connect, push
-        from .io import load_json
-        from .tasks import make_tasks
-        tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
-        if args.order == "uncertainty":
-            tasks = sorted(tasks, key=lambda t: -t["data"].get("uncertainty", 0.0))
-        pid, added, skipped = push(connect(args.url), tasks, args.project)
-        print(f"project {pid}: imported {added} tasks, {skipped} already there")
-        return 0
-    if args.cmd == "pull":
-        from .client import connect, pull
-        n = pull(connect(args.url), args.out, args.project)
-        print(f"{n} tasks → {args.out}")
-        return 0
-    if args.cmd == "validate":
-        from .io import load_json
-        from .validate import validate_export
-        rep = validate_export(load_json(args.export), require_annotations=not args.allow_unannotated)
-        for p in rep.problems:
-            print(p)
-        n_quotes = sum(len(a.quotes) for a in rep.releases.values())
-        print(f"{rep.tasks} tasks, {len(rep.releases)} annotated releases, {n_quotes} quotes, "
-              f"{len(rep.problems)} problems")
-        return 0 if rep.ok else 1
-    if args.cmd == "submit":
-        from .client import connect, find_project, ServerError
-        from .submit import load_readings, submit
-        client = connect(args.url)
-        project = find_project(client, args.project)
-        if project is None:
-            raise ServerError(f"no project titled {args.project!r} on the server; run `push` first")
-        created, problems = submit(client, project.id, load_readings(args.readings), args.annotator, args.ground_truth)
-        for p in problems:
-            print(p)
-        print(f"{created} annotations submitted, {len(problems)} problems")
-        return 1 if problems else 0
-    if args.cmd == "serve":
-        import logging
-
-        from .backend import serve
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        httpd = serve(args.host, args.port, args.label_studio_url, args.store, args.folds)
-        print(f"kzclassify ML backend on http://{args.host}:{args.port}", flush=True)
-        try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        return 0
-    if args.cmd in ("stats", "agreement", "prediff"):
-        import json
-
-        from .agreement import agreement, dataset_stats, prediction_report
-        from .io import load_json
-        fn = {"stats": dataset_stats, "agreement": agreement, "prediff": prediction_report}[args.cmd]
-        print(json.dumps(fn(load_json(args.export)), ensure_ascii=False, indent=1))
-        return 0
-    raise AssertionError(args.cmd)

@@ -1,39 +1,47 @@
-"""Label Studio result JSON ⇄ structured release annotations.
+"""Label Studio result JSON ⇄ kzclassify's ``Analysis``: the one place that knows the LS format.
 
-One release annotation = a release type, quotes linked to speaker mentions
-carrying a canonical name, and an optional note. Offsets index the task's
-``text`` (the release display text).
+``to_results(analysis)`` encodes a model's analysis (pre-annotation, ML backend) or an annotation;
+``from_results(results, text)`` decodes an annotation into the same types (training rows,
+agreement, validation). Offsets index the task's ``text`` (the release display text).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from kzclassify import Analysis, Quote, ReleaseType
 
 from .schema import Schema, schema
 
 
 @dataclass(frozen=True)
-class QuoteAnn:
-    start: int
-    end: int
-    text: str
-    mention_start: int
-    mention_end: int
-    mention: str
-    speaker: str
+class Annotation:
+    """One annotated release: the same ``Analysis`` record kzclassify produces, plus the annotator's note.
 
+    Annotated quotes have ``resolved_by="annotator"`` and score 1.0; the release type has score 1.0.
+    """
 
-@dataclass(frozen=True)
-class ReleaseAnn:
-    release_type: str
-    quotes: tuple[QuoteAnn, ...] = ()
+    analysis: Analysis
     note: str = ""
 
-    def to_dict(self) -> dict:
-        return {
-            "release_type": self.release_type,
-            "quotes": [q.__dict__ for q in self.quotes],
-            "note": self.note,
-        }
+    @property
+    def release_type(self) -> str:
+        return self.analysis.release_type.label
+
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        return self.analysis.quotes
+
+
+def annotated(release_type: str, quotes=(), note: str = "") -> Annotation:
+    """An Annotation from a label and quotes given as Quote or (start, end, mention_start, mention_end, speaker)
+    over ``text`` — see ``annotated_quote``."""
+    return Annotation(Analysis(ReleaseType.from_scores({release_type: 1.0}), tuple(quotes)), note)
+
+
+def annotated_quote(text: str, start: int, end: int, mention_start: int, mention_end: int, speaker: str) -> Quote:
+    """A quote as an annotator marks it: spans into ``text`` and the canonical speaker."""
+    return Quote(text[start:end], start, end, "", "", speaker, text[mention_start:mention_end],
+                 mention_start, mention_end, "annotator", 1.0)
 
 
 class ResultError(ValueError):
@@ -44,18 +52,20 @@ class ResultError(ValueError):
         self.problems = problems
 
 
-def to_results(ann: ReleaseAnn, sc: Schema | None = None, origin: str = "manual") -> list[dict]:
-    """Encode an annotation as Label Studio ``result`` items (as the UI saves them).
-
-    ``origin`` is "manual" for annotations and "prediction" for pre-annotations.
+def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str = "manual") -> list[dict]:
+    """Encode an analysis (a model's) or an annotation (an annotator's) as Label Studio ``result``
+    items, as the UI saves them. ``origin`` is "manual" for annotations and "prediction" for
+    pre-annotations. A quote without a speaker mention is left out: the config links every QUOTE
+    to a SPEAKER region, and the annotator adds what the model did not find.
     """
     sc = sc or schema()
+    analysis, note = (ann.analysis, ann.note) if isinstance(ann, Annotation) else (ann, "")
     out: list[dict] = [{
         "id": "release_type", "from_name": sc.type_name, "to_name": sc.text_name,
-        "type": "choices", "origin": origin, "value": {"choices": [ann.release_type]},
+        "type": "choices", "origin": origin, "value": {"choices": [analysis.release_type.label]},
     }]
     speakers: dict[tuple[int, int, str], str] = {}
-    for i, q in enumerate(ann.quotes):
+    for i, q in enumerate(q for q in analysis.quotes if q.mention_start >= 0):
         qid = f"q{i + 1}"
         out.append({
             "id": qid, "from_name": sc.span_name, "to_name": sc.text_name, "type": "labels",
@@ -67,21 +77,21 @@ def to_results(ann: ReleaseAnn, sc: Schema | None = None, origin: str = "manual"
         if sid is None:
             sid = f"s{len(speakers) + 1}"
             speakers[key] = sid
-            value = {"start": q.mention_start, "end": q.mention_end, "text": q.mention}
+            value = {"start": q.mention_start, "end": q.mention_end, "text": q.speaker_mention}
             out.append({"id": sid, "from_name": sc.span_name, "to_name": sc.text_name,
                         "type": "labels", "origin": origin, "value": {**value, "labels": ["SPEAKER"]}})
             out.append({"id": sid, "from_name": sc.canonical_name, "to_name": sc.text_name,
                         "type": "textarea", "origin": origin, "value": {**value, "text": [q.speaker]}})
         out.append({"from_id": qid, "to_id": sid, "type": "relation", "direction": "right",
                     "labels": [sc.relation_labels[0]] if sc.relation_labels else []})
-    if ann.note:
+    if note:
         out.append({"id": "note", "from_name": sc.note_name, "to_name": sc.text_name,
-                    "type": "textarea", "origin": origin, "value": {"text": [ann.note]}})
+                    "type": "textarea", "origin": origin, "value": {"text": [note]}})
     return out
 
 
-def from_results(results: list, text: str, sc: Schema | None = None) -> ReleaseAnn:
-    """Decode Label Studio result items; raise ResultError listing every problem."""
+def from_results(results: list, text: str, sc: Schema | None = None) -> Annotation:
+    """Decode Label Studio result items into an Annotation; raise ResultError listing every problem."""
     sc = sc or schema()
     problems: list[str] = []
     if not isinstance(results, list):
@@ -146,9 +156,8 @@ def from_results(results: list, text: str, sc: Schema | None = None) -> ReleaseA
                             "SPEAKER relations, expected 1")
             continue
         m = spans[targets[0]]
-        quotes.append(QuoteAnn(sp["start"], sp["end"], text[sp["start"]:sp["end"]],
-                               m["start"], m["end"], text[m["start"]:m["end"]], canon.get(targets[0], "")))
+        quotes.append(annotated_quote(text, sp["start"], sp["end"], m["start"], m["end"], canon.get(targets[0], "")))
     if problems:
         raise ResultError(problems)
     quotes.sort(key=lambda q: (q.start, q.end))
-    return ReleaseAnn(types[0], tuple(quotes), note)
+    return annotated(types[0], quotes, note)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .ls_format import QuoteAnn, ReleaseAnn, to_results
+from .ls_format import Annotation, annotated, annotated_quote, to_results
 
 
 class ReadingError(ValueError):
@@ -56,8 +56,8 @@ def locate_mention(text: str, mention: str, q_start: int, q_end: int, quote_span
     return min(occ, key=lambda i: abs(i - q_end))
 
 
-def reading_to_annotation(reading: dict, text: str) -> ReleaseAnn:
-    """Turn one reading into a ReleaseAnn with offsets; ReadingError on any mismatch."""
+def reading_to_annotation(reading: dict, text: str) -> Annotation:
+    """Turn one reading into an Annotation with offsets; ReadingError on any mismatch."""
     spans = []
     for j, q in enumerate(reading.get("quotes") or []):
         occ = _all(text, q.get("text", ""))
@@ -72,9 +72,9 @@ def reading_to_annotation(reading: dict, text: str) -> ReleaseAnn:
         ms = locate_mention(text, m, s, e, spans)
         if ms < 0:
             raise ReadingError(f"speaker mention not found: {m!r}")
-        quotes.append(QuoteAnn(s, e, text[s:e], ms, ms + len(m), m, " ".join(q["speaker"].split())))
+        quotes.append(annotated_quote(text, s, e, ms, ms + len(m), " ".join(q["speaker"].split())))
     quotes.sort(key=lambda q: q.start)
-    return ReleaseAnn(reading["type"], tuple(quotes), reading.get("note", ""))
+    return annotated(reading["type"], quotes, reading.get("note", ""))
 
 
 def load_readings(path: str | Path) -> dict[str, dict]:

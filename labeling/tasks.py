@@ -1,72 +1,63 @@
-"""Corpus → Label Studio tasks with pre-annotations."""
+"""Corpus → Label Studio tasks, each pre-annotated by the shipped models (or the rule baseline)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from kzclassify import Analysis, Analyzer, ModelError
+from kzclassify._rules import rule_analysis
 from kzclassify.corpus import Release, read_releases
 
-from kzclassify._rules import rule_type
+from .io import atomic_write_json
+from .ls_format import to_results
 
-from . import rules
-from .ls_format import QuoteAnn, ReleaseAnn, to_results
-
-RULES_VERSION = "rules-2"
+RULES_VERSION = "rules-3"
 
 
-def rule_prediction(text: str) -> tuple[ReleaseAnn, float, str]:
-    """Pre-annotation from the transparent rules: (annotation, score, model_version)."""
-    label, cue = rule_type(text)
-    quotes = []
-    for q in rules.rule_quotes(text):
-        if q["mention_start"] < 0:
-            continue  # no mention found: leave the quote to the annotator rather than guess
-        quotes.append(QuoteAnn(q["start"], q["end"], q["text"], q["mention_start"], q["mention_end"],
-                               q["speaker_mention"], q["speaker"]))
-    # the score is a fixed prior: a matched lead cue is right more often than a default
-    return ReleaseAnn(label, tuple(quotes)), (0.6 if cue else 0.2), RULES_VERSION
+class Predictor:
+    """Pre-annotations from the shipped models, or from the rule baseline when ``source="rules"`` or no
+    model loads. ``model_version`` is one string for both push and the ML backend (from the manifests)."""
+
+    def __init__(self, source: str = "model", analyzer: Analyzer | None = None):
+        self.analyzer = None
+        if source == "model":
+            try:
+                self.analyzer = (analyzer or Analyzer()).load()
+            except ModelError:
+                self.analyzer = None
+        self.model_version = self.analyzer.model_version if self.analyzer else RULES_VERSION
+
+    def analyze(self, text: str) -> Analysis:
+        return self.analyzer.analyze(text) if self.analyzer else rule_analysis(text)
+
+    def prediction(self, text: str) -> dict:
+        """One Label Studio prediction: the analysis as results, its type probability as the score."""
+        a = self.analyze(text)
+        return {"model_version": self.model_version, "score": a.release_type.score,
+                "result": to_results(a, origin="prediction")}
 
 
-def model_prediction(text: str) -> tuple[ReleaseAnn, float, str] | None:
-    """Pre-annotation from the shipped kzclassify models, or None when none is usable."""
-    try:
-        import kzclassify
-        info = kzclassify.info()
-        a = kzclassify.analyze(text)
-    except Exception:  # no shipped model yet, or it fails to load: fall back to rules
-        return None
-    quotes = tuple(
-        QuoteAnn(q.start, q.end, q.text, q.mention_start, q.mention_end, q.speaker_mention, q.speaker)
-        for q in a.quotes if q.mention_start >= 0
-    )
-    version = f"kzclassify-{info['version']}"
-    return ReleaseAnn(a.release_type.label, quotes), a.release_type.score, version
-
-
-def make_task(release: Release, source: str = "model") -> dict:
-    """One Label Studio task: data (text, release id) and one prediction."""
-    pred = model_prediction(release.text) if source == "model" else None
-    ann, score, version = pred or rule_prediction(release.text)
+def make_task(release: Release, predictor: Predictor) -> dict:
+    """One Label Studio task: data (text, release id, source file name) and one prediction."""
+    pred = predictor.prediction(release.text)
     return {
-        "data": {"text": release.text, "release_id": release.id, "source": release.source,
-                 "uncertainty": round(1.0 - float(score), 4)},
-        "predictions": [{"model_version": version, "score": float(score), "result": to_results(ann, origin="prediction")}],
+        "data": {"text": release.text, "release_id": release.id, "source": Path(release.source).name,
+                 "uncertainty": round(1.0 - pred["score"], 4)},
+        "predictions": [pred],
     }
 
 
 def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto") -> list[dict]:
     """Tasks for every distinct release in ``paths`` (duplicates across files dropped)."""
+    predictor = Predictor(source)
     seen: set[str] = set()
     tasks = []
     for p in paths:
         for r in read_releases(p, fmt):
-            if r.id in seen:
-                continue
-            seen.add(r.id)
-            tasks.append(make_task(r, source))
+            if r.id not in seen:
+                seen.add(r.id)
+                tasks.append(make_task(r, predictor))
     return tasks
 
 
 def write_tasks(tasks: list[dict], out: str | Path) -> None:
-    from .io import atomic_write_json
     atomic_write_json(out, tasks)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from kzclassify._text import fold_whitespace, release_id
 
-from .ls_format import ReleaseAnn, ResultError, from_results
+from .ls_format import Annotation, ResultError, from_results
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Problem:
 
 @dataclass
 class Report:
-    releases: dict[str, ReleaseAnn] = field(default_factory=dict)  # release id -> final annotation
+    releases: dict[str, Annotation] = field(default_factory=dict)  # release id -> final annotation
     texts: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     tasks: int = 0

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "data" / "akorda_kk.txt"
-EXPORT = ROOT / "labeling" / "annotations" / "export.json"
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from paths import CORPUS, EXPORT, ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from labeling.cli import main as labeling_main
-from labeling.ls_format import QuoteAnn, ReleaseAnn, from_results, to_results
+from labeling.ls_format import annotated, annotated_quote, from_results, to_results
 from labeling.schema import schema
 from labeling.validate import validate_export
 
@@ -15,7 +15,7 @@ TEXT = "Кездесу өтті.\n– Біз дайынбыз, – деді Ме
 def _ann():
     s = TEXT.index("Біз")
     m = TEXT.index("Мемлекет")
-    return ReleaseAnn("meeting", (QuoteAnn(s, s + 12, TEXT[s:s + 12], m, m + 16, TEXT[m:m + 16], "Қасым-Жомарт Тоқаев"),), "note")
+    return annotated("meeting", [annotated_quote(TEXT, s, s + 12, m, m + 16, "Қасым-Жомарт Тоқаев")], "note")
 
 
 def _task(ann=None, tid=1, text=TEXT):

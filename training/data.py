@@ -13,9 +13,10 @@ from pathlib import Path
 
 from labeling.io import load_json
 from labeling.validate import Report, validate_export
+from paths import EXPORT as DEFAULT_EXPORT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EXPORT = ROOT / "labeling" / "annotations" / "export.json"
+# the annotated fields of a quote, named as in kzclassify.Quote
+QUOTE_FIELDS = ("start", "end", "text", "speaker_mention", "mention_start", "mention_end", "speaker")
 SPLITS = ("train", "validation", "test")
 
 
@@ -45,11 +46,7 @@ def rows_from_export(export) -> list[dict]:
             "text": rep.texts[rid],
             "release_type": ann.release_type,
             "split": split_of(rid),
-            "quotes": [
-                {"start": q.start, "end": q.end, "text": q.text, "speaker_mention": q.mention,
-                 "mention_start": q.mention_start, "mention_end": q.mention_end, "speaker": q.speaker}
-                for q in ann.quotes
-            ],
+            "quotes": [{f: getattr(q, f) for f in QUOTE_FIELDS} for q in ann.quotes],
         })
     rows.sort(key=lambda r: r["id"])
     return rows

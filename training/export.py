@@ -9,8 +9,10 @@ import numpy as np
 
 from kzclassify._features import type_input
 from kzclassify._model import MANIFEST_FORMAT, file_sha256
+from paths import CORPUS, MODELS
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import tracking
+
 TOKENEXP = r"[\p{L}\p{N}_]{2,}"
 
 
@@ -106,10 +108,9 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
 
     from kzclassify.corpus import read_corpus
 
-    from . import tracking
-    from .release_type import MODEL_NAME
+    MODEL_NAME = tracking.RELEASE_TYPE_MODEL
 
-    tracking.setup("release-type", store)
+    tracking.setup(tracking.RELEASE_TYPE_EXPERIMENT, store)
     client = mlflow.MlflowClient()
     mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
           else client.get_model_version_by_alias(MODEL_NAME, ref))
@@ -118,8 +119,8 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
     labels = [str(c) for c in est.classes_]
     version = f"{MODEL_NAME}/{mv.version}"
     onx = onnx_from_sklearn(est, labels, {"model_version": version, "mlflow_run_id": mv.run_id})
-    out = out or ROOT / "models" / "release_type"
-    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
+    out = out or MODELS / "release_type"
+    texts = [r.text for r in read_corpus(corpus or CORPUS)]
     m = run.data.metrics
     return _checked_write(out, onx, lambda path: check_parity(est, path, texts), {
         "name": "release_type", "kind": "text-classifier", "input": "type_input",
@@ -178,10 +179,9 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
     from kzclassify._attribution import FEATURES
     from kzclassify.corpus import read_corpus
 
-    from . import tracking
-    from .quotes import EXPERIMENT, MODEL_NAME
+    MODEL_NAME = tracking.QUOTES_MODEL
 
-    tracking.setup(EXPERIMENT, store)
+    tracking.setup(tracking.QUOTES_EXPERIMENT, store)
     client = mlflow.MlflowClient()
     mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
           else client.get_model_version_by_alias(MODEL_NAME, ref))
@@ -189,9 +189,9 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
     run = client.get_run(mv.run_id)
     version = f"{MODEL_NAME}/{mv.version}"
     onx = quote_onnx(est, {"model_version": version, "mlflow_run_id": mv.run_id})
-    out = out or ROOT / "models" / "quote_speaker"
+    out = out or MODELS / "quote_speaker"
     m = run.data.metrics
-    texts = [r.text for r in read_corpus(corpus or ROOT / "data" / "akorda_kk.txt")]
+    texts = [r.text for r in read_corpus(corpus or CORPUS)]
     return _checked_write(out, onx, lambda path: quote_parity(est, path, texts), {
         "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
         "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,

@@ -17,10 +17,9 @@ from kzclassify._attribution import FEATURES, attribute, candidates_for, rule_sc
 from kzclassify._quotes import find_quotes
 
 from . import evaluate, tracking
-from .metrics import SpanCounts
+from labeling.metrics import SpanCounts
 
-MODEL_NAME = "kzclassify-quote-speaker"
-EXPERIMENT = "quote-speaker"
+MODEL_NAME, EXPERIMENT = tracking.QUOTES_MODEL, tracking.QUOTES_EXPERIMENT
 SEED = 0
 KINDS = ("dash", "guillemet", "telegram")
 

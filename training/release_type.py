@@ -19,8 +19,7 @@ from labeling.schema import schema
 
 from . import evaluate, tracking
 
-MODEL_NAME = "kzclassify-release-type"
-EXPERIMENT = "release-type"
+MODEL_NAME, EXPERIMENT = tracking.RELEASE_TYPE_MODEL, tracking.RELEASE_TYPE_EXPERIMENT
 SEED = 0
 
 

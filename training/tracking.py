@@ -8,7 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import MLRUNS, ROOT
+
+# MLflow names, in one place: experiments and registered models
+RELEASE_TYPE_EXPERIMENT, RELEASE_TYPE_MODEL = "release-type", "kzclassify-release-type"
+QUOTES_EXPERIMENT, QUOTES_MODEL = "quote-speaker", "kzclassify-quote-speaker"
 PIP_REQUIREMENTS = ["scikit-learn==1.9.1", "numpy", "skops"]
 # sklearn internals that MLflow's skops serialisation must be told are safe to load
 SKOPS_TRUSTED = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
@@ -17,7 +21,7 @@ SKOPS_TRUSTED = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibrati
 def tracking_uri(store: str | Path | None = None) -> str:
     if store is None and os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
-    d = Path(store) if store else ROOT / "mlruns"
+    d = Path(store) if store else MLRUNS
     d.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{d.resolve() / 'mlflow.db'}"
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from kzclassify._features import transformer_input
 from labeling.schema import schema
+from paths import MODELS
 
 from . import evaluate, tracking
 
@@ -162,7 +163,7 @@ def train(base_model: str | Path, export_path=None, store=None, folds: int = 5, 
                 pass  # already registered
             mv = client.create_model_version(MODEL_NAME, f"{run.info.artifact_uri}/hf_model", run.info.run_id)
             version = str(mv.version)
-        out = out or tracking.ROOT / "models" / "release_type_transformer"
+        out = out or MODELS / "release_type_transformer"
         manifest = export_onnx(tok, model, out, label_list, max_length, {
             "model_version": f"{MODEL_NAME}/{version or 'unregistered'}", "mlflow_run_id": run.info.run_id,
             "metrics": {"cv_accuracy": cv["accuracy"], "cv_macro_f1": cv["macro_f1"],
