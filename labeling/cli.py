@@ -49,12 +49,6 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--ground-truth", action="store_true", help="mark as the adjudicated annotation")
     sb.add_argument("--url", default=DEFAULT_URL)
     sb.add_argument("--project", default="kzclassify releases")
-    sv = sub.add_parser("serve", help="ML backend for Label Studio (predictions + retraining webhook)")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=9090)
-    sv.add_argument("--label-studio-url", default=None, help="where retraining pulls the export from")
-    sv.add_argument("--store", default=None, help="MLflow store for retraining runs")
-    sv.add_argument("--folds", type=int, default=5)
     v = sub.add_parser("validate", help="check an export against the config and texts")
     v.add_argument("export", nargs="?", default=str(DEFAULT_EXPORT))
     v.add_argument("--allow-unannotated", action="store_true")
@@ -126,18 +120,6 @@ def _run(args) -> int:
             print(p)
         print(f"{created} annotations submitted, {len(problems)} problems")
         return 1 if problems else 0
-    if args.cmd == "serve":
-        import logging
-
-        from .backend import serve
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        httpd = serve(args.host, args.port, args.label_studio_url, args.store, args.folds)
-        print(f"kzclassify ML backend on http://{args.host}:{args.port}", flush=True)
-        try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        return 0
     if args.cmd in ("stats", "agreement", "prediff"):
         import json
 
