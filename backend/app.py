@@ -29,8 +29,10 @@ TRAIN_EVENTS = {"START_TRAINING", "ANNOTATION_CREATED", "ANNOTATION_UPDATED", "A
 def model_version() -> str:
     """Version string of the shipped models, from their manifests (or 'unavailable')."""
     try:
-        models = kzclassify.info()["models"]
-        return "+".join(str(m.get("model_version", "?")) for m in models.values())
+        models = kzclassify.info()["models"].values()
+        if any("error" in m for m in models):  # info() reports a missing or corrupt manifest in place
+            return "unavailable"
+        return "+".join(str(m.get("model_version", "?")) for m in models)
     except Exception:  # /health must answer whatever state the model directory is in
         return "unavailable"
 
@@ -110,8 +112,8 @@ class App:
             version = model_version()  # the manifests are read once per request, not once per task
             return 200, {"results": predict(body.get("tasks"), sc, version)}
         action = body.get("action")
-        if action not in TRAIN_EVENTS:
-            return 200, {"status": "ignored", "action": action if isinstance(action, (str, type(None))) else None}
+        if not isinstance(action, str) or action not in TRAIN_EVENTS:  # a list is unhashable: check the type first
+            return 200, {"status": "ignored", "action": action if isinstance(action, str) else None}
         project = body.get("project")
         title = project.get("title") if isinstance(project, dict) else None
         return 201, {"status": "training", **self.trainer.start(title if isinstance(title, str) else None)}
