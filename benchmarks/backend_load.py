@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,23 +52,39 @@ def one(host: str, port: int, method: str, path: str, body: bytes | None) -> tup
     return time.perf_counter() - t, err
 
 
-def run(host: str, port: int, method: str, path: str, body: bytes | None, concurrency: int, n: int) -> dict:
-    before = listen_overflows()
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as ex:
-        out = list(ex.map(lambda _: one(host, port, method, path, body), range(n)))
-    wall = time.perf_counter() - t0
+def summary(out: list[tuple[float, str | None]], wall: float) -> dict:
     lat = sorted(t for t, _ in out)
     errors = [e for _, e in out if e]
-    after = listen_overflows()
 
     def pct(p: float) -> float:
         return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000
 
-    return {"path": path, "concurrency": concurrency, "requests": n, "errors": len(errors),
-            "error_kinds": sorted(set(errors)), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
-            "max_ms": lat[-1] * 1000, "req_per_s": n / wall,
-            "listen_overflows": None if before is None else after - before}
+    return {"requests": len(out), "errors": len(errors), "error_kinds": sorted(set(errors)), "p50_ms": pct(50),
+            "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": lat[-1] * 1000, "req_per_s": len(out) / wall}
+
+
+def run(host: str, port: int, method: str, path: str, body: bytes | None, concurrency: int, n: int) -> tuple[dict, dict]:
+    """The load's figures, and those of one more client asking /health every 20 ms meanwhile."""
+    before = listen_overflows()
+    done = threading.Event()
+    probes: list[tuple[float, str | None]] = []
+
+    def probe() -> None:
+        while not done.is_set():
+            probes.append(one(host, port, "GET", "/health", None))
+            time.sleep(0.02)
+
+    prober = threading.Thread(target=probe)
+    t0 = time.perf_counter()
+    prober.start()
+    with ThreadPoolExecutor(concurrency) as ex:
+        out = list(ex.map(lambda _: one(host, port, method, path, body), range(n)))
+    wall = time.perf_counter() - t0
+    done.set()
+    prober.join()
+    after = listen_overflows()
+    return ({**summary(out, wall), "listen_overflows": None if before is None else after - before},
+            summary(probes, wall))
 
 
 def start_backend(threads: int) -> tuple[subprocess.Popen, int]:
@@ -108,13 +125,13 @@ def main() -> None:
         print(f"backend {host}:{port}; /predict body: one task, a {len(text):,}-character release; "
               f"{args.requests} requests per row, a new connection each")
         print(f"{'route':9} {'conc':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
-              f"{'errors':>6}  listen overflows (machine-wide)")
+              f"{'errors':>6}  listen overflows (machine-wide) | one more client's /health meanwhile: p50, p99 ms, errors")
         for c in (int(x) for x in args.concurrency.split(",")):
             for method, path, b in (("GET", "/health", None), ("POST", "/predict", body)):
-                r = run(host, port, method, path, b, c, args.requests)
+                r, h = run(host, port, method, path, b, c, args.requests)
                 print(f"{path:9} {c:>4} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} {r['max_ms']:8.1f} "
                       f"{r['req_per_s']:7.1f} {r['errors']:>6}  {r['listen_overflows']} "
-                      f"{' '.join(r['error_kinds'])}", flush=True)
+                      f"{' '.join(r['error_kinds'])} | {h['p50_ms']:.1f}, {h['p99_ms']:.1f}, {h['errors']}", flush=True)
     finally:
         if proc:
             proc.terminate()
