@@ -4,7 +4,7 @@
 >>> kzclassify.classify(text).label
 >>> [q.speaker for q in kzclassify.extract_quotes(text)]
 """
-from ._api import Analyzer, analyze, classify, classify_many, extract_quotes, info
+from ._api import MAX_CHARS, Analyzer, analyze, classify, classify_many, extract_quotes, info
 from ._model import ModelError
 from ._types import Analysis, Quote, ReleaseType
 from .corpus import CorpusError, Release, read_releases
@@ -12,6 +12,6 @@ from .corpus import CorpusError, Release, read_releases
 from ._version import __version__
 
 __all__ = [
-    "Analysis", "Analyzer", "CorpusError", "ModelError", "Quote", "Release", "ReleaseType",
+    "MAX_CHARS", "Analysis", "Analyzer", "CorpusError", "ModelError", "Quote", "Release", "ReleaseType",
     "analyze", "classify", "classify_many", "extract_quotes", "info", "read_releases",
 ]

@@ -1,0 +1,67 @@
+"""``python -m backend``: run the ML backend (see backend/app.py for the protocol).
+
+Exit codes: 0 stopped (Ctrl-C / SIGTERM), 2 usage error or the port cannot be bound.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m backend", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9090)
+    p.add_argument("--label-studio-url", default=None, help="where retraining pulls the export from "
+                   "(default $LABEL_STUDIO_URL)")
+    p.add_argument("--store", default=None, help="MLflow store for retraining runs")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds of a retraining")
+    p.add_argument("--model-dir", default=None, help="model folder (default $KZCLASSIFY_MODEL_DIR, else the shipped models)")
+    p.add_argument("--threads", type=int, default=4, help="requests processed at once (default 4)")
+    p.add_argument("--timeout", type=int, default=30, help="close a connection silent for this many seconds")
+    p.add_argument("--max-body-mb", type=int, default=64, help="larger request bodies get 413")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if min(args.threads, args.timeout, args.max_body_mb) < 1:
+        print("error: --threads, --timeout and --max-body-mb must be at least 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .server import make_server
+    try:
+        server = make_server(args.host, args.port, args.label_studio_url, args.store, args.folds,
+                             model_dir=args.model_dir, threads=args.threads, timeout=args.timeout, max_body=args.max_body_mb * 2**20)
+    except OSError as e:
+        print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    _warm_up(server.app.analyzer)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"kzclassify ML backend on http://{server.effective_host}:{server.effective_port}", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the server as Ctrl-C does
+
+
+def _warm_up(analyzer) -> None:
+    """Load the models before the first request; a failure is logged and /predict answers 503 until fixed."""
+    import kzclassify
+    try:
+        analyzer.load()
+    except kzclassify.ModelError as e:
+        logging.getLogger("kzclassify.backend").error("models not loaded: %s", e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The WSGI application: routes, JSON in and out, and the mapping of every failure to an answer.
+
+  GET  /health    → {"status": "UP", "model_version": ...}; always answers, even with a broken model
+  POST /setup     {"schema": label_config, ...} → {"model_version": ...}
+  POST /predict   {"tasks": [...], "label_config": ...} → {"results": [{"result", "score", "model_version"}, ...]}
+  POST /webhook   annotation events or {"action": "START_TRAINING"} → 201 with the id of a background
+                  retraining job; other actions → 200 {"status": "ignored"}
+  GET  /jobs/<id> → the job's state (running / finished with its MLflow run id / failed)
+
+A client's mistake gets a 4xx with {"error": ...} naming what is wrong (and the task id); a model
+that fails to load gives 503; only a bug in this code gives 500. Every answer is JSON.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from http import HTTPStatus
+
+import kzclassify
+
+from .jobs import Trainer
+from .predict import RequestError, predict, schema_from
+
+log = logging.getLogger("kzclassify.backend")
+TRAIN_EVENTS = {"START_TRAINING", "ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED"}
+
+
+def model_version(analyzer: kzclassify.Analyzer | None = None) -> str:
+    """Version string of the models (``Analyzer.model_version``, as `labeling push` writes it), or 'unavailable'."""
+    try:
+        return (analyzer or kzclassify.Analyzer()).model_version
+    except Exception:  # /health must answer whatever state the model directory is in
+        return "unavailable"
+
+
+def json_body(obj) -> bytes:
+    """UTF-8 JSON; falls back to ASCII escapes when a string holds a lone surrogate (UTF-8 cannot carry it)."""
+    try:
+        return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True).encode("ascii")
+
+
+def read_json(environ) -> dict:
+    """The request body as a JSON object; RequestError (400) for anything else.
+
+    The server (waitress) has already refused a malformed or oversized Content-Length and read the
+    whole body within its limits, so reading ``wsgi.input`` here cannot block on a stalled client.
+    """
+    try:
+        n = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise RequestError(400, "Content-Length is not a number") from None
+    raw = environ["wsgi.input"].read(n) if n > 0 else b""
+    try:
+        obj = json.loads(raw or b"{}")
+    except (ValueError, RecursionError) as e:  # bad JSON, bad UTF-8, a 5,000-digit number, [[[[...
+        raise RequestError(400, f"body is not JSON: {type(e).__name__}: {str(e)[:200]}") from None
+    if not isinstance(obj, dict):
+        raise RequestError(400, "body must be a JSON object")
+    return obj
+
+
+class App:
+    """The backend as a WSGI callable; ``trainer`` runs the retraining jobs, ``analyzer`` holds the models."""
+
+    def __init__(self, trainer: Trainer, analyzer: kzclassify.Analyzer | None = None):
+        self.trainer = trainer
+        self.analyzer = analyzer or kzclassify.Analyzer()
+
+    def __call__(self, environ, start_response):
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        try:
+            status, obj = self.route(method, path.rstrip("/") or "/", environ)
+        except RequestError as e:
+            status, obj = e.status, {"error": str(e)}
+        except kzclassify.ModelError as e:
+            status, obj = 503, {"error": str(e)}
+        except Exception as e:  # a bug here: logged with its traceback, answered, and the server goes on
+            log.error("%s %s failed: %s", method, path, traceback.format_exc())
+            status, obj = 500, {"error": f"internal error: {type(e).__name__}"}
+        body = json_body(obj)
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def route(self, method: str, path: str, environ) -> tuple[int, dict]:
+        gets = {"/", "/health"}
+        posts = {"/setup", "/predict", "/webhook"}
+        if path in gets or path.startswith("/jobs/"):
+            if method not in ("GET", "HEAD"):
+                raise RequestError(405, f"{path} answers GET, not {method}")
+            if path.startswith("/jobs/"):
+                job = self.trainer.jobs.get(path[len("/jobs/"):])
+                return (200, job) if job else (404, {"error": "unknown job"})
+            return 200, {"status": "UP", "model_class": "kzclassify", "model_version": model_version(self.analyzer)}
+        if path not in posts:
+            raise RequestError(404, f"no route {path!a}")
+        if method != "POST":
+            raise RequestError(405, f"{path} answers POST, not {method}")
+        body = read_json(environ)
+        if path == "/setup":
+            if body.get("schema") in (None, ""):
+                raise RequestError(400, "/setup needs 'schema': the project's label config")
+            schema_from(body["schema"])
+            return 200, {"model_version": model_version(self.analyzer)}
+        if path == "/predict":
+            sc = schema_from(body.get("label_config"))
+            return 200, {"results": predict(body.get("tasks"), sc, self.analyzer)}
+        action = body.get("action")
+        if not isinstance(action, str) or action not in TRAIN_EVENTS:  # a list is unhashable: check the type first
+            return 200, {"status": "ignored", "action": action if isinstance(action, str) else None}
+        project = body.get("project")
+        title = project.get("title") if isinstance(project, dict) else None
+        return 201, {"status": "training", **self.trainer.start(title if isinstance(title, str) else None)}

@@ -1,0 +1,79 @@
+"""Label Studio tasks → validated texts → kzclassify predictions in the project's result format."""
+from __future__ import annotations
+
+import json
+
+from kzclassify import MAX_CHARS, Analyzer
+from labeling.ls_format import to_results
+from labeling.schema import Schema, parse_config, schema as project_schema
+
+
+class RequestError(ValueError):
+    """A client's mistake: answered with ``status`` and a JSON ``{"error": message}``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def task_ref(task_id) -> str:
+    """A task id for an error message: JSON-quoted, ASCII-only (a lone surrogate cannot break the answer), short."""
+    ref = json.dumps(task_id, ensure_ascii=True, default=repr)
+    return ref if len(ref) <= 80 else ref[:77] + "..."
+
+
+def schema_from(xml) -> Schema:
+    """The project's label config (``None``/empty → labeling/config.xml); 400 for a non-string, 422 if unusable."""
+    if xml is None or xml == "":
+        return project_schema()
+    if not isinstance(xml, str):
+        raise RequestError(400, f"the label config must be a string of XML, not {type(xml).__name__}")
+    try:
+        return parse_config(xml)
+    except Exception as e:  # ParseError, ValueError, or anything else a hostile XML provokes
+        raise RequestError(422, f"unknown project config: {type(e).__name__}: {e}") from None
+
+
+def task_text(task, index: int, sc: Schema) -> str:
+    """The release text of one task, checked: a string, valid Unicode, within kzclassify's length limit."""
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        raise RequestError(400, f"task #{index}: each task needs a 'data' object")
+    ref = task_ref(task.get("id"))
+    data = task["data"]
+    text = data.get(sc.text_name, data.get("text"))
+    if not isinstance(text, str):
+        raise RequestError(400, f"task {ref}: data.{sc.text_name} must be a string")
+    if len(text) > MAX_CHARS:
+        raise RequestError(413, f"task {ref}: text has {len(text):,} characters; the limit for one release "
+                                f"is {MAX_CHARS:,}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise RequestError(400, f"task {ref}: text is not valid Unicode (lone surrogate "
+                                f"{ascii(text[e.start])} at offset {e.start})") from None
+    return text
+
+
+def predict(tasks, sc: Schema, analyzer: Analyzer) -> list[dict]:
+    """One prediction per task, in order. Every text is checked before any is analysed. Each carries
+    the release type's ``runner_up`` and ``margin`` beside the score (Label Studio keeps the extra keys).
+
+    Raises RequestError for a bad task (naming it), kzclassify.ModelError when a model fails to load.
+    """
+    if not isinstance(tasks, list):
+        raise RequestError(400, "'tasks' must be a list")
+    texts = [task_text(t, i, sc) for i, t in enumerate(tasks)]
+    version = analyzer.model_version  # one string, from the manifests, as `labeling push` writes it
+    out = []
+    for task, text in zip(tasks, texts):
+        try:
+            a = analyzer.analyze(text)
+        except (ValueError, TypeError) as e:  # kzclassify's documented answer to input it refuses
+            raise RequestError(422, f"task {task_ref(task.get('id'))}: {e}") from None
+        if a.release_type.label is None:
+            out.append({"result": [], "score": 0.0, "model_version": version})
+        else:
+            rt = a.release_type
+            out.append({"result": to_results(a, sc, origin="prediction"), "score": round(rt.score, 4),
+                        "runner_up": rt.runner_up, "margin": round(rt.margin, 4), "model_version": version})
+    return out

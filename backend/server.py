@@ -1,0 +1,58 @@
+"""The HTTP server: waitress with a fixed worker pool, a listen backlog, timeouts and a body limit.
+
+Waitress reads requests asynchronously and hands a worker only a request it has received in
+full, so a client that stalls mid-request holds a socket, not a thread, and is closed after
+``timeout`` seconds of silence. A malformed or negative Content-Length is a 400 and a body over
+``max_body`` a 413 before the application runs; those answers are JSON too (JSONErrorTask).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
+
+from kzclassify import Analyzer
+
+from .app import App
+from .jobs import Trainer
+
+
+class JSONErrorTask(ErrorTask):
+    """Waitress's own protocol errors (400, 413, 431, ...) as ``{"error": ...}`` instead of plain text."""
+
+    def execute(self):
+        e = self.request.error
+        body = json.dumps({"error": f"{e.reason}: {e.body}"}, ensure_ascii=True).encode("ascii")
+        self.status = f"{e.code} {e.reason}"
+        self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class JSONErrorChannel(HTTPChannel):
+    error_task_class = JSONErrorTask
+
+
+def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str | None = None,
+                store: str | None = None, folds: int = 5, *, model_dir: str | None = None, threads: int = 4, timeout: int = 30,
+                backlog: int = 1024, connection_limit: int = 200, max_body: int = 64 * 2**20):
+    """A waitress server running the backend (``.run()`` serves until ``.close()``; ``.app.trainer`` is the
+    retraining state). ``port=0`` picks a free port: read it from ``.effective_port``.
+
+    ``threads`` requests are processed at once; further complete requests queue (at most one per open
+    connection, and at most ``connection_limit`` connections; beyond that connections wait in the
+    kernel's ``backlog``). ``timeout`` closes a connection silent for that many seconds.
+    """
+    trainer = Trainer(label_studio_url or os.environ.get("LABEL_STUDIO_URL"), store, folds)
+    app = App(trainer, Analyzer(model_dir))
+    server = create_server(app, host=host, port=port, threads=threads, backlog=backlog,
+                           connection_limit=connection_limit, channel_timeout=timeout,
+                           cleanup_interval=max(1, min(timeout // 2, 30)), max_request_body_size=max_body,
+                           ident="kzclassify-ml-backend")
+    server.channel_class = JSONErrorChannel
+    server.app = app
+    return server
