@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
             s.add_argument("--source", choices=["model", "rules"], default="model")
             s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
-                           help="import order; uncertainty = least confident prediction first")
+                           help="uncertainty: import least confident first and keep a Data Manager tab sorted that way "
+                                "(also on a project that already has the tasks)")
         else:
             s.add_argument("--out", "-o", default=str(DEFAULT_EXPORT))
     for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),
@@ -94,10 +95,10 @@ def _run(args) -> int:
         from .io import load_json
         from .tasks import make_tasks
         tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
-        if args.order == "uncertainty":
-            tasks = sorted(tasks, key=lambda t: -t["data"].get("uncertainty", 0.0))
-        pid, added, skipped = push(connect(args.url), tasks, args.project)
-        print(f"project {pid}: imported {added} tasks, {skipped} already there")
+        r = push(connect(args.url), tasks, args.project, args.order)
+        print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
+              f"({r['updated']} with a new uncertainty, {r['predictions_added']} new predictions)"
+              + (f"; tab {r['view']} lists the least confident first" if r["view"] else ""))
         return 0
     if args.cmd == "pull":
         from .client import connect, pull

@@ -27,8 +27,9 @@ def rule_prediction(text: str) -> tuple[ReleaseAnn, float, str]:
     return ReleaseAnn(label, tuple(quotes)), (0.6 if cue else 0.2), RULES_VERSION
 
 
-def model_prediction(text: str) -> tuple[ReleaseAnn, float, str] | None:
-    """Pre-annotation from the shipped kzclassify models, or None when none is usable."""
+def model_prediction(text: str) -> tuple[ReleaseAnn, float, str, float] | None:
+    """Pre-annotation from the shipped kzclassify models: (annotation, score, model_version, type margin),
+    or None when none is usable."""
     try:
         import kzclassify
         info = kzclassify.info()
@@ -40,16 +41,25 @@ def model_prediction(text: str) -> tuple[ReleaseAnn, float, str] | None:
         for q in a.quotes if q.mention_start >= 0
     )
     version = f"kzclassify-{info['version']}"
-    return ReleaseAnn(a.release_type.label, quotes), a.release_type.score, version
+    return ReleaseAnn(a.release_type.label, quotes), a.release_type.score, version, a.release_type.margin
 
 
 def make_task(release: Release, source: str = "model") -> dict:
-    """One Label Studio task: data (text, release id) and one prediction."""
+    """One Label Studio task: data (text, release id, where it comes from, uncertainty) and one prediction.
+
+    ``uncertainty`` is 1 - margin, the margin being the gap between the two
+    best release-type probabilities: 0 = the model is sure, 1 = a coin flip
+    between two types. Rule pre-annotations have no probabilities: 1 - their
+    fixed prior. ``source`` is the corpus file name and the release's position
+    in it (no machine path).
+    """
     pred = model_prediction(release.text) if source == "model" else None
-    ann, score, version = pred or rule_prediction(release.text)
+    ann, score, version, *margin = pred or rule_prediction(release.text)
+    uncertainty = 1.0 - float(margin[0] if margin else score)
+    origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
     return {
-        "data": {"text": release.text, "release_id": release.id, "source": release.source,
-                 "uncertainty": round(1.0 - float(score), 4)},
+        "data": {"text": release.text, "release_id": release.id, "source": origin,
+                 "uncertainty": round(uncertainty, 3)},
         "predictions": [{"model_version": version, "score": float(score), "result": to_results(ann, origin="prediction")}],
     }
 
