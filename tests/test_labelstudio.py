@@ -1,72 +1,12 @@
-"""Integration with a real Label Studio server on 127.0.0.1 (started and stopped here).
-
-The server binary comes from $KZ_LABEL_STUDIO_BIN (the Makefile installs it in
-.venv-ls), else ``label-studio`` on PATH.
-"""
-import os
-import shutil
-import signal
-import socket
-import subprocess
+"""Integration with a real Label Studio server on 127.0.0.1 (the session's `server` fixture, tests/lsserver.py)."""
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ROOT
+from lsserver import TOKEN, free_port as _free_port
 
 pytestmark = pytest.mark.server
-TOKEN = "kzclassify-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    binary = os.environ.get("KZ_LABEL_STUDIO_BIN") or shutil.which("label-studio")
-    if not binary:
-        default = ROOT / ".venv-ls" / "bin" / "label-studio"
-        binary = str(default) if default.exists() else None
-    if not binary:
-        pytest.fail("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
-    home = tmp_path_factory.mktemp("lshome")
-    data = home / "data"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")}
-    env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME="test@kzclassify.local",
-               LABEL_STUDIO_PASSWORD="test-password-123", LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
-               LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
-               LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false")
-    log = open(home / "server.log", "wb")
-    proc = subprocess.Popen([binary, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
-                             "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"label-studio exited with {proc.returncode}: {(home / 'server.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(2)
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
-        pytest.fail("label-studio did not answer /health in 300 s")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
 
 
 RELEASES = [
