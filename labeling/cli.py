@@ -97,8 +97,10 @@ def _run(args) -> int:
         tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
         r = push(connect(args.url), tasks, args.project, args.order)
         print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
-              f"({r['updated']} with a new uncertainty, {r['predictions_added']} new predictions)"
-              + (f"; tab {r['view']} lists the least confident first" if r["view"] else ""))
+              f"({r['updated']} with a new uncertainty, {r['predictions_added']} predictions added, "
+              f"{r['predictions_updated']} updated)"
+              + ("; labeling order: least confident first (uncertainty sampling; "
+                 f"Data Manager tab {r['view']} sorted by uncertainty)" if r["view"] else ""))
         return 0
     if args.cmd == "pull":
         from .client import connect, pull

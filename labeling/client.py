@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -130,12 +131,19 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
 
     Tasks whose release id is new are imported. Tasks already in the project
     get the pushed ``uncertainty`` (their data is updated when it changed) and
-    the pushed prediction when the project holds none of that model version
-    (the active-learning loop after a retraining). With ``order="uncertainty"``
-    the project gets the Data Manager tab :data:`ORDER_VIEW` sorted by
-    uncertainty, first among the tabs.
+    the pushed prediction: added when the task has none of that model version
+    (the active-learning loop after a retraining), its score and result
+    updated when they changed.
 
-    Returns counts: project, imported, existing, updated, predictions_added, and view (id or None).
+    ``order="uncertainty"`` orders labeling least confident first, the two ways
+    Label Studio 1.23 allows: the project's sampling becomes "Uncertainty
+    sampling" over the pushed model version (what "Label All Tasks" follows:
+    lowest prediction score first; the score is 1 - uncertainty), and the Data
+    Manager tab :data:`ORDER_VIEW`, first among the tabs, lists the tasks by
+    ``uncertainty`` ("Label Tasks As Displayed" follows it).
+
+    Returns counts: project, imported, existing, updated, predictions_added,
+    predictions_updated, and view (tab id or None).
     """
     p = ensure_project(client, title)
     have = existing_tasks(client, p.id)
@@ -144,7 +152,7 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
         new.sort(key=lambda t: -t["data"].get("uncertainty", 0.0))
     for i in range(0, len(new), 200):
         client.projects.import_tasks(p.id, request=new[i:i + 200])
-    updated = added = 0
+    n = Counter()
     for t in tasks:
         old = have.get(t["data"]["release_id"])
         if old is None:
@@ -153,16 +161,30 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
         if "uncertainty" in t["data"] and data.get("uncertainty") != t["data"]["uncertainty"]:
             data["uncertainty"] = t["data"]["uncertainty"]
             client.tasks.update(str(old.id), data=data)
-            updated += 1
-        versions = _model_versions(old)
+            n["updated"] += 1
+        stored = {}
+        for x in old.predictions or []:
+            x = x if isinstance(x, dict) else x.dict()
+            stored.setdefault(x.get("model_version"), x)
         for pred in t.get("predictions") or []:
-            if pred.get("model_version") not in versions:
+            same = stored.get(pred.get("model_version"))
+            if same is None:
                 client.predictions.create(task=old.id, result=pred["result"], score=pred.get("score"),
                                           model_version=pred.get("model_version"))
-                added += 1
-    view = order_view(client, p.id).id if order == "uncertainty" else None
-    return {"project": p.id, "imported": len(new), "existing": len(tasks) - len(new), "updated": updated,
-            "predictions_added": added, "view": view}
+                n["predictions_added"] += 1
+            elif same.get("score") != pred.get("score") or same.get("result") != pred["result"]:
+                client.predictions.update(same["id"], result=pred["result"], score=pred.get("score"))
+                n["predictions_updated"] += 1
+    view = None
+    if order == "uncertainty":
+        versions = Counter(x.get("model_version") for t in tasks for x in t.get("predictions") or [])
+        settings = {"sampling": "Uncertainty sampling"}
+        if versions:
+            settings["model_version"] = versions.most_common(1)[0][0]
+        client.projects.update(p.id, **settings)
+        view = order_view(client, p.id).id
+    return {"project": p.id, "imported": len(new), "existing": len(tasks) - len(new), "view": view,
+            **{k: n[k] for k in ("updated", "predictions_added", "predictions_updated")}}
 
 
 def export_full(client, project_id: int, timeout: float = 120.0) -> list[dict]:

@@ -50,7 +50,8 @@ def make_task(release: Release, source: str = "model") -> dict:
     ``uncertainty`` is 1 - margin, the margin being the gap between the two
     best release-type probabilities: 0 = the model is sure, 1 = a coin flip
     between two types. Rule pre-annotations have no probabilities: 1 - their
-    fixed prior. ``source`` is the corpus file name and the release's position
+    fixed prior. The prediction's ``score`` is 1 - uncertainty, so Label
+    Studio's uncertainty sampling (lowest score first) follows the same order. ``source`` is the corpus file name and the release's position
     in it (no machine path).
     """
     pred = model_prediction(release.text) if source == "model" else None
@@ -60,7 +61,8 @@ def make_task(release: Release, source: str = "model") -> dict:
     return {
         "data": {"text": release.text, "release_id": release.id, "source": origin,
                  "uncertainty": round(uncertainty, 3)},
-        "predictions": [{"model_version": version, "score": float(score), "result": to_results(ann, origin="prediction")}],
+        "predictions": [{"model_version": version, "score": round(1.0 - uncertainty, 4),
+                         "result": to_results(ann, origin="prediction")}],
     }
 
 
