@@ -91,10 +91,11 @@ def _run(args) -> int:
         print(f"{len(tasks)} tasks → {args.out}")
         return 0
     if args.cmd == "push":
-        from .client import connect, push
+        from .client import check_tasks, connect, push
         from .io import load_json
         from .tasks import make_tasks
         tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
+        check_tasks(tasks)  # a bad tasks file is a usage error, before the server is asked
         r = push(connect(args.url), tasks, args.project, args.order)
         print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
               f"({r['updated']} with a new uncertainty, {r['predictions_added']} predictions added, "

@@ -126,6 +126,21 @@ def order_view(client, project_id: int):
     return v
 
 
+def check_tasks(tasks) -> None:
+    """ValueError naming the first task that `push` cannot use (a tasks file made by hand or truncated)."""
+    if not isinstance(tasks, list):
+        raise ValueError(f"tasks must be a list, got {type(tasks).__name__}")
+    for i, t in enumerate(tasks):
+        data = t.get("data") if isinstance(t, dict) else None
+        if not (isinstance(data, dict) and isinstance(data.get("text"), str) and data.get("release_id")):
+            raise ValueError(f"task #{i}: needs data.text and data.release_id (make tasks with "
+                             "`python -m labeling tasks`)")
+        preds = t.get("predictions", [])
+        if not (isinstance(preds, list) and all(isinstance(x, dict) and isinstance(x.get("result"), list)
+                                                for x in preds)):
+            raise ValueError(f"task #{i}: predictions must be a list of objects with a result list")
+
+
 def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "corpus") -> dict:
     """Import new tasks and refresh the existing ones; never duplicates a task.
 
@@ -145,6 +160,7 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
     Returns counts: project, imported, existing, updated, predictions_added,
     predictions_updated, and view (tab id or None).
     """
+    check_tasks(tasks)
     p = ensure_project(client, title)
     have = existing_tasks(client, p.id)
     new = [t for t in tasks if t["data"]["release_id"] not in have]

@@ -188,3 +188,18 @@ def test_annotations_of_the_wrong_type():
 def test_round_trip_is_unchanged_by_the_checks():
     t = _task()
     assert decode(_result(t), TEXT) == from_results(_result(t), TEXT) == _ann()
+
+
+def test_push_refuses_a_bad_tasks_file_before_touching_the_server(tmp_path, capsys):
+    from labeling.client import check_tasks
+    with pytest.raises(ValueError, match="tasks must be a list, got dict"):
+        check_tasks({"tasks": []})
+    with pytest.raises(ValueError, match=r"task #1: needs data.text and data.release_id"):
+        check_tasks([{"data": {"text": "x", "release_id": "1"}}, {"data": {"text": "y"}}])
+    with pytest.raises(ValueError, match=r"task #0: predictions must be a list"):
+        check_tasks([{"data": {"text": "x", "release_id": "1"}, "predictions": [{"result": "q"}]}])
+    f = tmp_path / "tasks.json"
+    f.write_text('[{"data": {"text": "x"}}]', encoding="utf-8")
+    # the server is not even asked (nothing listens on port 9)
+    assert labeling_main(["push", "--tasks", str(f), "--url", "http://127.0.0.1:9"]) == 2
+    assert "task #0: needs data.text and data.release_id" in capsys.readouterr().err
