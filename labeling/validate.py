@@ -85,6 +85,9 @@ def check_results(results, text: str, sc: Schema | None = None) -> tuple[list, l
                 continue
             rels.append(item)
             continue
+        if rid is not None and not isinstance(rid, str):
+            problems.append(f"result item id must be a string, got {_short(rid)}")
+            continue
         value = item.get("value")
         if not isinstance(value, dict):
             problems.append(f"result item {_short(rid)} ({item.get('type')}): value is "

@@ -62,7 +62,12 @@ def _canonical_is_not_text(t):
     _item(t, from_name="canonical")["value"]["text"] = [42]
 
 
+def _canonical_id_is_a_list(t):
+    _item(t, from_name="canonical")["id"] = ["s1"]
+
+
 @pytest.mark.parametrize("spoil, expected", [
+    (_canonical_id_is_a_list, "result item id must be a string, got ['s1']"),
     (_value_is_a_string, "result item 'q1' (labels): value is str, expected an object"),
     (_from_id_is_a_list, "relation from_id/to_id must be region ids, got ['q1'] -> 's1'"),
     (_canonical_is_not_text, "text field canonical of 's1': text must be a list of strings, got [42]"),
@@ -203,3 +208,23 @@ def test_push_refuses_a_bad_tasks_file_before_touching_the_server(tmp_path, caps
     # the server is not even asked (nothing listens on port 9)
     assert labeling_main(["push", "--tasks", str(f), "--url", "http://127.0.0.1:9"]) == 2
     assert "task #0: needs data.text and data.release_id" in capsys.readouterr().err
+
+
+def test_random_corruptions_never_raise(export):
+    """Any field of any result item (or of the task) replaced by junk: problems, never an exception."""
+    import random
+
+    from labeling.agreement import agreement, dataset_stats, prediction_report
+    rng = random.Random(15)
+    junk = [None, 5, -1, 1.5, True, "x", "", [], {}, [42], ["q1"], {"a": 1}, [None]]
+    base = [t for t in export if len(t["annotations"]) > 1][:10] + export[:10]
+    for _ in range(400):
+        t = copy.deepcopy(rng.choice(base))
+        holder = rng.choice([t, t["data"], rng.choice(t["annotations"]), rng.choice(t["predictions"])]
+                            + [rng.choice(a["result"]) for a in t["annotations"] if a["result"]])
+        item = holder
+        if isinstance(item.get("value"), dict) and rng.random() < 0.5:
+            item = item["value"]
+        item[rng.choice(sorted(item))] = rng.choice(junk)
+        for fn in (validate_export, agreement, prediction_report, dataset_stats):
+            fn([t])
