@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from kzclassify import MAX_CHARS, Analyzer
-from labeling.ls_format import to_results
+from labeling.ls_format import to_prediction
 from labeling.schema import Schema, parse_config, schema as project_schema
 
 
@@ -55,8 +55,8 @@ def task_text(task, index: int, sc: Schema) -> str:
 
 
 def predict(tasks, sc: Schema, analyzer: Analyzer) -> list[dict]:
-    """One prediction per task, in order. Every text is checked before any is analysed. Each carries
-    the release type's ``runner_up`` and ``margin`` beside the score (Label Studio keeps the extra keys).
+    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the type's margin,
+    with ``runner_up`` and ``margin``). Every text is checked before any is analysed.
 
     Raises RequestError for a bad task (naming it), kzclassify.ModelError when a model fails to load.
     """
@@ -70,10 +70,5 @@ def predict(tasks, sc: Schema, analyzer: Analyzer) -> list[dict]:
             a = analyzer.analyze(text)
         except (ValueError, TypeError) as e:  # kzclassify's documented answer to input it refuses
             raise RequestError(422, f"task {task_ref(task.get('id'))}: {e}") from None
-        if a.release_type.label is None:
-            out.append({"result": [], "score": 0.0, "model_version": version})
-        else:
-            rt = a.release_type
-            out.append({"result": to_results(a, sc, origin="prediction"), "score": round(rt.score, 4),
-                        "runner_up": rt.runner_up, "margin": round(rt.margin, 4), "model_version": version})
+        out.append(to_prediction(a, version, sc))
     return out

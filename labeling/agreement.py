@@ -5,12 +5,37 @@ Both are computed from the Label Studio export alone: annotations carry
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from .metrics import SpanCounts, cohen_kappa
 
-from .ls_format import ResultError, from_results
-from .validate import final_annotation
+from .ls_format import ResultError
+from .validate import decode, final_annotation
+
+
+def _tasks(export) -> list[tuple[str, dict, str]]:
+    """(task id, task, text) for every task with a text; ValueError for an export that is not a list."""
+    if not isinstance(export, list):
+        raise ValueError(f"export is a {type(export).__name__}, expected a list of tasks")
+    out = []
+    for pos, task in enumerate(export):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            continue  # `validate` reports these
+        text = task["data"].get("text")
+        if isinstance(text, str):
+            out.append((str(task.get("id", f"#{pos}")), task, text))
+    return out
+
+
+def _annotations(task: dict) -> list[dict]:
+    anns = task.get("annotations")
+    return [a for a in anns if isinstance(a, dict)] if isinstance(anns, list) else []
+
+
+def _finite(x):
+    """JSON has no NaN: an undefined figure (no doubly annotated release) is null."""
+    return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
 def _user(a: dict):
@@ -30,57 +55,67 @@ def agreement(export: list[dict]) -> dict:
     a_types, b_types, per_type = [], [], Counter()
     counts = SpanCounts()
     n = 0
-    for task in export:
-        anns = [a for a in task.get("annotations") or []
-                if not a.get("was_cancelled") and not a.get("ground_truth")]
+    problems: list[str] = []
+    for tid, task, text in _tasks(export):
+        anns = [a for a in _annotations(task) if not a.get("was_cancelled") and not a.get("ground_truth")]
         by_user = {}
-        for a in sorted(anns, key=lambda a: a.get("id", 0)):
-            by_user.setdefault(_user(a), a)
+        for a in sorted(anns, key=lambda a: a.get("id") if isinstance(a.get("id"), int) else 0):
+            by_user.setdefault(str(_user(a)), a)
         if len(by_user) < 2:
             continue
         first, second = list(by_user.values())[:2]
-        text = task["data"]["text"]
         try:
-            x, y = from_results(first["result"], text), from_results(second["result"], text)
-        except ResultError:
+            x, y = decode(first.get("result"), text), decode(second.get("result"), text)
+        except ResultError as e:
+            problems.append(f"task {tid}: {e}")
             continue
         n += 1
         a_types.append(x.release_type)
         b_types.append(y.release_type)
         per_type[(x.release_type, y.release_type)] += 1
         counts.add(text, _triples(x), _triples(y))
-    s = counts.summary()
+    s = {k: _finite(v) for k, v in counts.summary().items()}
     return {
         "releases": n,
-        "type_agreement": sum(p == q for p, q in zip(a_types, b_types)) / n if n else float("nan"),
-        "type_kappa": cohen_kappa(a_types, b_types),
+        "type_agreement": sum(p == q for p, q in zip(a_types, b_types)) / n if n else None,
+        "type_kappa": _finite(cohen_kappa(a_types, b_types)),
         "type_disagreements": {f"{p}→{q}": c for (p, q), c in per_type.items() if p != q},
         "quotes_a": s["gold_quotes"], "quotes_b": s["pred_quotes"],
         "quote_exact_f1": s["exact_f1"], "quote_token_f1": s["token_f1"],
         "speaker_agreement_exact": s["speaker_acc_exact"],
         "speaker_agreement_overlap": s["speaker_acc_overlap"],
+        "problems": problems,  # doubly annotated tasks left out, with why
     }
 
 
 def prediction_report(export: list[dict]) -> dict:
     """How far the final annotations are from the predictions they started from."""
     out = Counter()
-    for task in export:
+    problems: list[str] = []
+    for tid, task, text in _tasks(export):
         final, _ = final_annotation(task)
         if final is None:
             continue
-        preds = {p["id"]: p for p in task.get("predictions") or [] if isinstance(p, dict)}
-        pred = preds.get(final.get("parent_prediction"))
+        preds = task.get("predictions") if isinstance(task.get("predictions"), list) else []
+        preds = {str(p.get("id")): p for p in preds if isinstance(p, dict)}
+        pred = preds.get(str(final.get("parent_prediction")))
         if pred is None:
             # an adjudicated annotation starts from an annotator's work; use the first annotation's parent
-            parents = [a.get("parent_prediction") for a in task.get("annotations") or [] if a.get("parent_prediction")]
-            pred = preds.get(parents[0]) if parents else None
+            parents = [a.get("parent_prediction") for a in _annotations(task) if a.get("parent_prediction")]
+            pred = preds.get(str(parents[0])) if parents else None
         if pred is None:
             out["no_linked_prediction"] += 1
             continue
-        text = task["data"]["text"]
-        f = from_results(final["result"], text)
-        p = from_results(pred["result"], text)
+        try:
+            f = decode(final.get("result"), text)
+        except ResultError as e:
+            problems.append(f"task {tid}: annotation: {e}")
+            continue
+        try:
+            p = decode(pred.get("result"), text)
+        except ResultError as e:
+            problems.append(f"task {tid}: prediction {pred.get('id')}: {e}")
+            continue
         out["releases"] += 1
         out["type_changed"] += f.release_type != p.release_type
         fq = {(q.start, q.end): q.speaker for q in f.quotes}
@@ -92,7 +127,7 @@ def prediction_report(export: list[dict]) -> dict:
         out["quotes_removed"] += len(pq.keys() - fq.keys())
         out["quotes_reattributed"] += sum(fq[k] != pq[k] for k in fq.keys() & pq.keys())
         out["releases_unchanged"] += (f.release_type == p.release_type and fq == pq)
-    return dict(out)
+    return {**out, "problems": problems}  # tasks left out, with why
 
 
 def dataset_stats(export: list[dict]) -> dict:

@@ -24,14 +24,17 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_push(args) -> int:
-    from .client import connect, push
+    from .client import check_tasks, connect, push
     from .io import load_json
     from .tasks import make_tasks
     tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
-    if args.order == "uncertainty":
-        tasks = sorted(tasks, key=lambda t: -t["data"].get("uncertainty", 0.0))
-    pid, added, skipped = push(connect(args.url), tasks, args.project)
-    print(f"project {pid}: imported {added} tasks, {skipped} already there")
+    check_tasks(tasks)  # a bad tasks file is a usage error, before the server is asked
+    r = push(connect(args.url), tasks, args.project, args.order)
+    print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
+          f"({r['updated']} with a new uncertainty, {r['predictions_added']} predictions added, "
+          f"{r['predictions_updated']} updated)"
+          + ("; labeling order: least confident first (uncertainty sampling; "
+             f"Data Manager tab {r['view']} sorted by uncertainty)" if r["view"] else ""))
     return 0
 
 
@@ -97,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
             s.add_argument("--source", choices=["model", "rules"], default="model")
             s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
-                           help="import order; uncertainty = least confident prediction first")
+                           help="uncertainty: import least confident first and keep a Data Manager tab sorted that way "
+                                "(also on a project that already has the tasks)")
         else:
             s.add_argument("--out", "-o", default=str(EXPORT))
     for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),

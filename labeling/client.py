@@ -1,8 +1,10 @@
 """Push tasks to and pull exports from a running Label Studio server (label-studio-sdk)."""
 from __future__ import annotations
 
+import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -51,38 +53,154 @@ def find_project(client, title: str):
     return None
 
 
+ORDER_VIEW = "kzclassify: least confident first"  # the Data Manager tab `push --order uncertainty` keeps
+ORDERING = ["-tasks:data.uncertainty"]
+
+
+def instructions_html() -> str:
+    """labeling/GUIDE.md rendered to HTML: the project's labeling instructions."""
+    from markdown_it import MarkdownIt
+
+    guide = Path(__file__).with_name("GUIDE.md").read_text(encoding="utf-8")
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(guide)
+
+
 def ensure_project(client, title: str = DEFAULT_TITLE):
-    """Create the project, or update its config if it exists (same title)."""
+    """Create the project, or bring an existing one (same title) up to date.
+
+    Up to date means: the config is labeling/config.xml and the labeling
+    instructions are labeling/GUIDE.md, shown before the first task.
+    """
     sc = schema()
+    guide = instructions_html()
     p = find_project(client, title)
     if p is None:
-        return client.projects.create(title=title, label_config=sc.xml,
+        return client.projects.create(title=title, label_config=sc.xml, expert_instruction=guide,
+                                      show_instruction=True,
                                       description="kzclassify: release type and quote attribution")
+    changes = {}
     if (p.label_config or "").strip() != sc.xml.strip():
-        client.projects.update(p.id, label_config=sc.xml)
+        changes["label_config"] = sc.xml
+    if (p.expert_instruction or "") != guide or not p.show_instruction:
+        changes.update(expert_instruction=guide, show_instruction=True)
+    if changes:
+        p = client.projects.update(p.id, **changes)
     return p
 
 
-def existing_release_ids(client, project_id: int) -> set[str]:
-    ids = set()
+def existing_tasks(client, project_id: int) -> dict[str, object]:
+    """release id -> task (with its data and predictions) for every task in the project."""
+    out = {}
     for t in client.tasks.list(project=project_id, fields="all"):
-        data = t.data or {}
-        if data.get("release_id"):
-            ids.add(data["release_id"])
-    return ids
+        rid = (t.data or {}).get("release_id")
+        if rid:
+            out.setdefault(rid, t)
+    return out
 
 
-def push(client, tasks: list[dict], title: str = DEFAULT_TITLE) -> tuple[int, int, int]:
-    """Import tasks whose release id is not in the project yet.
+def existing_release_ids(client, project_id: int) -> set[str]:
+    return set(existing_tasks(client, project_id))
 
-    Returns (project id, imported, skipped). Re-running never duplicates tasks.
+
+def _model_versions(task) -> set[str]:
+    return {(p if isinstance(p, dict) else p.dict()).get("model_version") for p in task.predictions or []}
+
+
+def order_view(client, project_id: int):
+    """Create or update the Data Manager tab that lists the least confident releases first.
+
+    "Label All Tasks" from this tab follows its order (Label Studio labels the
+    tab's tasks in the tab's ordering).
     """
+    data = {"title": ORDER_VIEW, "ordering": ORDERING}
+    views = list(client.views.list(project=project_id))
+    mine = [v for v in views if (v.data or {}).get("title") == ORDER_VIEW]
+    if mine:
+        v = mine[0]
+        if (v.data or {}).get("ordering") != ORDERING:
+            v = client.views.update(str(v.id), project=project_id, data={**(v.data or {}), **data})
+    else:
+        v = client.views.create(project=project_id, data=data)
+    ids = [v.id] + [x.id for x in views if x.id != v.id]
+    client.views.update_order(ids=ids, project=project_id)  # the first tab is the one a lead opens
+    return v
+
+
+def check_tasks(tasks) -> None:
+    """ValueError naming the first task that `push` cannot use (a tasks file made by hand or truncated)."""
+    if not isinstance(tasks, list):
+        raise ValueError(f"tasks must be a list, got {type(tasks).__name__}")
+    for i, t in enumerate(tasks):
+        data = t.get("data") if isinstance(t, dict) else None
+        if not (isinstance(data, dict) and isinstance(data.get("text"), str) and data.get("release_id")):
+            raise ValueError(f"task #{i}: needs data.text and data.release_id (make tasks with "
+                             "`python -m labeling tasks`)")
+        preds = t.get("predictions", [])
+        if not (isinstance(preds, list) and all(isinstance(x, dict) and isinstance(x.get("result"), list)
+                                                for x in preds)):
+            raise ValueError(f"task #{i}: predictions must be a list of objects with a result list")
+
+
+def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "corpus") -> dict:
+    """Import new tasks and refresh the existing ones; never duplicates a task.
+
+    Tasks whose release id is new are imported. Tasks already in the project
+    get the pushed ``uncertainty`` (their data is updated when it changed) and
+    the pushed prediction: added when the task has none of that model version
+    (the active-learning loop after a retraining), its score and result
+    updated when they changed.
+
+    ``order="uncertainty"`` orders labeling least confident first, the two ways
+    Label Studio 1.23 allows: the project's sampling becomes "Uncertainty
+    sampling" over the pushed model version (what "Label All Tasks" follows:
+    lowest prediction score first; the score is 1 - uncertainty), and the Data
+    Manager tab :data:`ORDER_VIEW`, first among the tabs, lists the tasks by
+    ``uncertainty`` ("Label Tasks As Displayed" follows it).
+
+    Returns counts: project, imported, existing, updated, predictions_added,
+    predictions_updated, and view (tab id or None).
+    """
+    check_tasks(tasks)
     p = ensure_project(client, title)
-    have = existing_release_ids(client, p.id)
+    have = existing_tasks(client, p.id)
     new = [t for t in tasks if t["data"]["release_id"] not in have]
+    if order == "uncertainty":
+        new.sort(key=lambda t: -t["data"].get("uncertainty", 0.0))
     for i in range(0, len(new), 200):
         client.projects.import_tasks(p.id, request=new[i:i + 200])
-    return p.id, len(new), len(tasks) - len(new)
+    n = Counter()
+    for t in tasks:
+        old = have.get(t["data"]["release_id"])
+        if old is None:
+            continue
+        data = dict(old.data or {})
+        if "uncertainty" in t["data"] and data.get("uncertainty") != t["data"]["uncertainty"]:
+            data["uncertainty"] = t["data"]["uncertainty"]
+            client.tasks.update(str(old.id), data=data)
+            n["updated"] += 1
+        stored = {}
+        for x in old.predictions or []:
+            x = x if isinstance(x, dict) else x.dict()
+            stored.setdefault(x.get("model_version"), x)
+        for pred in t.get("predictions") or []:
+            same = stored.get(pred.get("model_version"))
+            if same is None:
+                client.predictions.create(task=old.id, result=pred["result"], score=pred.get("score"),
+                                          model_version=pred.get("model_version"))
+                n["predictions_added"] += 1
+            elif same.get("score") != pred.get("score") or same.get("result") != pred["result"]:
+                client.predictions.update(same["id"], result=pred["result"], score=pred.get("score"))
+                n["predictions_updated"] += 1
+    view = None
+    if order == "uncertainty":
+        versions = Counter(x.get("model_version") for t in tasks for x in t.get("predictions") or [])
+        settings = {"sampling": "Uncertainty sampling"}
+        if versions:
+            settings["model_version"] = versions.most_common(1)[0][0]
+        client.projects.update(p.id, **settings)
+        view = order_view(client, p.id).id
+    return {"project": p.id, "imported": len(new), "existing": len(tasks) - len(new), "view": view,
+            **{k: n[k] for k in ("updated", "predictions_added", "predictions_updated")}}
 
 
 def export_full(client, project_id: int, timeout: float = 120.0) -> list[dict]:
@@ -91,34 +209,26 @@ def export_full(client, project_id: int, timeout: float = 120.0) -> list[dict]:
     The simple export gives prediction ids only; an export snapshot with
     ``serialization_options`` gives their results too.
     """
-    base = client._client_wrapper.get_base_url()
-    headers = client._client_wrapper.get_headers()
-    body = {
-        "title": "kzclassify pull",
-        "serialization_options": {
-            "drafts": {"only_id": True},
-            "predictions": {"only_id": False},
-            "annotations__completed_by": {"only_id": False},
-            "include_annotation_history": False,
-        },
-    }
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as h:
-        r = h.post(f"/api/projects/{project_id}/exports/", json=body)
-        if r.status_code >= 400:
-            raise ServerError(f"export snapshot failed: HTTP {r.status_code} {r.text[:200]}")
-        pk = r.json()["id"]
-        t0 = time.time()
-        while True:
-            s = h.get(f"/api/projects/{project_id}/exports/{pk}").json()
-            if s.get("status") == "completed":
-                break
-            if s.get("status") == "failed" or time.time() - t0 > timeout:
-                raise ServerError(f"export snapshot {pk} did not complete: {s.get('status')}")
-            time.sleep(0.5)
-        d = h.get(f"/api/projects/{project_id}/exports/{pk}/download", params={"exportType": "JSON"})
-        if d.status_code >= 400:
-            raise ServerError(f"export download failed: HTTP {d.status_code}")
-        return d.json()
+    from label_studio_sdk.types import SerializationOptionRequest, SerializationOptionsRequest
+
+    opts = SerializationOptionsRequest(
+        drafts=SerializationOptionRequest(only_id=True),
+        predictions=SerializationOptionRequest(only_id=False),
+        annotations_completed_by=SerializationOptionRequest(only_id=False),
+        include_annotation_history=False,
+    )
+    snap = client.projects.exports.create(project_id, title="kzclassify pull", serialization_options=opts)
+    t0 = time.time()
+    while snap.status != "completed":
+        if snap.status == "failed" or time.time() - t0 > timeout:
+            raise ServerError(f"export snapshot {snap.id} did not complete: {snap.status}")
+        time.sleep(0.5)
+        snap = client.projects.exports.get(project_id, snap.id)
+    raw = b"".join(client.projects.exports.download(project_id, snap.id, export_type="JSON"))
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise ServerError(f"export snapshot {snap.id} is not JSON ({e})") from None
 
 
 def pull(client, out: str | Path, title: str = DEFAULT_TITLE) -> int:

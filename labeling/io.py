@@ -30,6 +30,10 @@ def load_json(path: str | Path):
         return json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{p}: is a directory, expected a JSON file") from None
+    except OSError as e:
+        raise ValueError(f"{p}: cannot read ({e.strerror or e})") from None
     except UnicodeDecodeError as e:
         raise ValueError(f"{p}: not UTF-8 ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:

@@ -90,6 +90,17 @@ def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str
     return out
 
 
+def to_prediction(analysis: Analysis, model_version: str, sc: Schema | None = None) -> dict:
+    """One Label Studio prediction (push and the ML backend alike). Its ``score`` is the release type's
+    margin (best minus runner-up probability), so Label Studio's uncertainty sampling, lowest score
+    first, opens the least certain release first; ``runner_up`` and ``margin`` are given beside it."""
+    rt = analysis.release_type
+    if rt.label is None:  # empty text: nothing to pre-annotate
+        return {"model_version": model_version, "score": 0.0, "result": []}
+    return {"model_version": model_version, "score": round(rt.margin, 4), "runner_up": rt.runner_up,
+            "margin": round(rt.margin, 4), "result": to_results(analysis, sc, origin="prediction")}
+
+
 def from_results(results: list, text: str, sc: Schema | None = None) -> Annotation:
     """Decode Label Studio result items into an Annotation; raise ResultError listing every problem."""
     sc = sc or schema()

@@ -8,7 +8,7 @@ from kzclassify._rules import rule_analysis
 from kzclassify.corpus import Release, read_releases
 
 from .io import atomic_write_json
-from .ls_format import to_results
+from .ls_format import to_prediction
 
 RULES_VERSION = "rules-3"
 
@@ -30,18 +30,24 @@ class Predictor:
         return self.analyzer.analyze(text) if self.analyzer else rule_analysis(text)
 
     def prediction(self, text: str) -> dict:
-        """One Label Studio prediction: the analysis as results, its type probability as the score."""
-        a = self.analyze(text)
-        return {"model_version": self.model_version, "score": a.release_type.score,
-                "result": to_results(a, origin="prediction")}
+        """One Label Studio prediction of ``text`` (see ``ls_format.to_prediction``)."""
+        return to_prediction(self.analyze(text), self.model_version)
 
 
 def make_task(release: Release, predictor: Predictor) -> dict:
-    """One Label Studio task: data (text, release id, source file name) and one prediction."""
+    """One Label Studio task: data (text, release id, where it comes from, uncertainty) and one prediction.
+
+    ``uncertainty`` is 1 - margin, the margin being the gap between the two best release-type
+    probabilities: 0 = the model is sure, 1 = a coin flip between two types (the rule baseline's
+    probabilities are fixed priors). The prediction's score is the margin, so Label Studio's
+    uncertainty sampling (lowest score first) follows the same order. ``source`` is the corpus file
+    name and the release's position in it (no machine path).
+    """
     pred = predictor.prediction(release.text)
+    origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
     return {
-        "data": {"text": release.text, "release_id": release.id, "source": Path(release.source).name,
-                 "uncertainty": round(1.0 - pred["score"], 4)},
+        "data": {"text": release.text, "release_id": release.id, "source": origin,
+                 "uncertainty": round(1.0 - pred["margin"], 3)},
         "predictions": [pred],
     }
 

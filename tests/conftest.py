@@ -24,3 +24,14 @@ def rows(export):
 def corpus_texts():
     from kzclassify.corpus import read_corpus
     return [r.text for r in read_corpus(CORPUS)]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """A real Label Studio server for the whole session (tests/lsserver.py); its URL."""
+    from lsserver import ServerFailed, label_studio
+    try:
+        with label_studio(tmp_path_factory.mktemp("lshome")) as url:
+            yield url
+    except ServerFailed as e:
+        pytest.fail(str(e))

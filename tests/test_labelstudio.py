@@ -1,72 +1,12 @@
-"""Integration with a real Label Studio server on 127.0.0.1 (started and stopped here).
-
-The server binary comes from $KZ_LABEL_STUDIO_BIN (the Makefile installs it in
-.venv-ls), else ``label-studio`` on PATH.
-"""
-import os
-import shutil
-import signal
-import socket
-import subprocess
+"""Integration with a real Label Studio server on 127.0.0.1 (the session's `server` fixture, tests/lsserver.py)."""
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ROOT
+from lsserver import TOKEN, free_port as _free_port
 
 pytestmark = pytest.mark.server
-TOKEN = "kzclassify-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    binary = os.environ.get("KZ_LABEL_STUDIO_BIN") or shutil.which("label-studio")
-    if not binary:
-        default = ROOT / ".venv-ls" / "bin" / "label-studio"
-        binary = str(default) if default.exists() else None
-    if not binary:
-        pytest.fail("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
-    home = tmp_path_factory.mktemp("lshome")
-    data = home / "data"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")}
-    env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME="test@kzclassify.local",
-               LABEL_STUDIO_PASSWORD="test-password-123", LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
-               LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
-               LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false")
-    log = open(home / "server.log", "wb")
-    proc = subprocess.Popen([binary, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
-                             "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"label-studio exited with {proc.returncode}: {(home / 'server.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(2)
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
-        pytest.fail("label-studio did not answer /health in 300 s")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
 
 
 RELEASES = [
@@ -133,6 +73,134 @@ def test_push_annotate_pull_validate_convert(server, tmp_path, monkeypatch):
     by_type = {r["release_type"]: r for r in rows}
     assert by_type["meeting"]["quotes"][0]["speaker"] == "Қасым-Жомарт Тоқаев"
     assert by_type["telegram"]["quotes"][0]["speaker_mention"] == "Қазақстан Президенті"
+
+
+def _task_order(server, project: int, view: int) -> list[int]:
+    """Task ids in the order of a Data Manager tab (what "Label All Tasks" follows)."""
+    r = httpx.get(f"{server}/api/tasks/", params={"project": project, "view": view, "page_size": 100},
+                  headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return [t["id"] for t in r.json()["tasks"]]
+
+
+def test_instructions_and_uncertainty_order_on_an_existing_project(server, tmp_path, monkeypatch):
+    import json
+
+    from labeling.cli import main
+    from labeling.client import connect, find_project, instructions_html
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("///".join(RELEASES), encoding="utf-8")
+    tasks_file = tmp_path / "tasks.json"
+    assert main(["tasks", str(corpus), "-o", str(tasks_file), "--source", "model"]) == 0
+    tasks = json.loads(tasks_file.read_text(encoding="utf-8"))
+    assert all("/" not in t["data"]["source"] for t in tasks)  # no machine path
+    assert [t["data"]["source"] for t in tasks] == ["c.txt#0", "c.txt#1", "c.txt#2"]
+
+    def confidence(*uncertainty):  # as a (re)trained model would give them
+        for t, u in zip(tasks, uncertainty):
+            t["data"]["uncertainty"], t["predictions"][0]["score"] = u, round(1 - u, 4)
+        tasks_file.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+
+    # pushed in corpus order: the first release is the most uncertain in this file
+    confidence(0.9, 0.5, 0.1)
+    assert main(["push", "--tasks", str(tasks_file), "--url", server, "--project", "kz order"]) == 0
+    client = connect(server, TOKEN)
+    project = find_project(client, "kz order")
+
+    # the guide is the project's instructions, shown before labeling, restored by every push
+    assert project.show_instruction and project.expert_instruction == instructions_html()
+    assert "<h2>1. Release type (exactly one)</h2>" in project.expert_instruction and "<table>" in project.expert_instruction
+    client.projects.update(project.id, expert_instruction="<p>old</p>", show_instruction=False)
+
+    # retrained: the third release is now the least certain; the second push reorders the existing tasks
+    confidence(0.1, 0.5, 0.9)
+    assert main(["push", "--tasks", str(tasks_file), "--url", server, "--project", "kz order",
+                 "--order", "uncertainty"]) == 0
+    project = client.projects.get(project.id)
+    assert project.show_instruction and project.expert_instruction == instructions_html()
+    got = {t.data["release_id"]: t for t in client.tasks.list(project=project.id, fields="all")}
+    assert len(got) == 3
+    assert [got[t["data"]["release_id"]].data["uncertainty"] for t in tasks] == [0.1, 0.5, 0.9]
+    [view] = [v for v in client.views.list(project=project.id) if v.data["title"].startswith("kzclassify")]
+    want = [got[t["data"]["release_id"]].id for t in reversed(tasks)]
+    assert _task_order(server, project.id, view.id) == want
+    # "Label All Tasks" (the Data Manager's next_task action, sent without the tab's ordering) follows
+    # the project's uncertainty sampling: lowest prediction score of the pushed model version first
+    assert project.sampling == "Uncertainty sampling"
+    assert project.model_version == tasks[0]["predictions"][0]["model_version"]
+    r = httpx.post(f"{server}/api/dm/actions", params={"id": "next_task", "project": project.id, "tabID": view.id},
+                   json={"project": str(project.id)}, headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+    assert r.status_code == 200 and r.json()["id"] == want[0], r.text
+    # idempotent: a third push changes nothing and keeps one tab
+    assert main(["push", "--tasks", str(tasks_file), "--url", server, "--project", "kz order",
+                 "--order", "uncertainty"]) == 0
+    assert len(list(client.views.list(project=project.id))) == 1
+    assert len(list(client.tasks.list(project=project.id))) == 3
+
+
+def test_pushed_predictions_carry_the_manifests_model_version(server, tmp_path, monkeypatch):
+    import kzclassify
+
+    from labeling.cli import main
+    from labeling.client import connect, find_project
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(RELEASES[0], encoding="utf-8")
+    assert main(["push", str(corpus), "--url", server, "--project", "kz version", "--source", "model"]) == 0
+    client = connect(server, TOKEN)
+    [t] = list(client.tasks.list(project=find_project(client, "kz version").id, fields="all"))
+    expected = "+".join(m["model_version"] for m in kzclassify.info()["models"].values())
+    from backend import model_version  # the ML backend says the same
+    assert [(p if isinstance(p, dict) else p.dict())["model_version"] for p in t.predictions] == [expected]
+    assert model_version() == expected
+
+
+def test_validate_reports_relation_problems_from_a_real_export(server, tmp_path, monkeypatch):
+    """Annotations saved through the API as the UI saves them; `validate` names the task of each problem."""
+    from labeling.cli import main
+    from labeling.client import connect, ensure_project
+    from labeling.ls_format import to_results
+    from labeling.submit import reading_to_annotation
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    client = connect(server, TOKEN)
+    project = ensure_project(client, "kz relations")
+    text = RELEASES[0]
+    reading = {"type": "meeting", "note": "", "quotes": [{"text": "Біз ынтымақтастықты дамытамыз",
+                                                          "speaker_mention": "Қасым-Жомарт Тоқаев",
+                                                          "speaker": "Қасым-Жомарт Тоқаев"}]}
+    good = to_results(reading_to_annotation(reading, text))
+    # drawn from the speaker to the quote, no label: fine
+    backwards = [dict(r, from_id=r["to_id"], to_id=r["from_id"]) if r["type"] == "relation" else r for r in good]
+    # a relation with a label this config does not have, and one between two quotes
+    labelled = [dict(r, labels=["mentions"]) if r["type"] == "relation" else r for r in good]
+    quote_to_quote = [dict(r, to_id=r["from_id"]) if r["type"] == "relation" else r for r in good]
+    client.projects.import_tasks(project.id, request=[
+        {"data": {"text": text + f"\n{i}"}} for i in range(4)])
+    ids = sorted(t.id for t in client.tasks.list(project=project.id))
+    for tid, result in zip(ids, (good, backwards, labelled, quote_to_quote)):
+        r = httpx.post(f"{server}/api/tasks/{tid}/annotations/", headers={"Authorization": f"Token {TOKEN}"},
+                       json={"result": result, "project": project.id}, timeout=30)
+        assert r.status_code == 201, r.text
+    out = tmp_path / "export.json"
+    assert main(["pull", "--url", server, "--project", "kz relations", "-o", str(out)]) == 0
+    from labeling.io import load_json
+    from labeling.validate import validate_export
+    rep = validate_export(load_json(out))
+    assert len(rep.releases) == 2
+    quote, speaker = "QUOTE q1 'Біз ынтымақтастықты дамытамыз'", "SPEAKER s1 'Қасым-Жомарт Тоқаев'"
+    assert sorted(str(p) for p in rep.problems) == sorted([
+        f"task {ids[2]}: relation q1->s1: labels ['mentions']; the only relation is said_by",
+        f"task {ids[2]}: {speaker} is linked to no QUOTE",
+        f"task {ids[2]}: {quote} has 0 SPEAKER relations, expected 1",
+        f"task {ids[3]}: relation q1->q1 must go from a QUOTE to a SPEAKER",
+        f"task {ids[3]}: {speaker} is linked to no QUOTE",
+        f"task {ids[3]}: {quote} has 0 SPEAKER relations, expected 1",
+    ])
+    assert main(["validate", str(out)]) == 1
 
 
 def test_wrong_or_missing_token_is_a_clear_error(server, capsys, monkeypatch):

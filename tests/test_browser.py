@@ -1,0 +1,212 @@
+"""An annotator's task in a real browser: Playwright drives the distribution's Chromium against a real Label Studio.
+
+Log in, open a pushed task, pick the type with its number key, draw a QUOTE and
+a SPEAKER with the `q`/`s` hotkeys and mouse selections, link them (Alt+R),
+try to submit without the canonical name (Label Studio refuses and selects the
+speaker), type it, submit; then `pull` and `validate` the export.
+Screenshots go to the test's temporary directory; the ones in docs/ were made with
+`KZ_SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py`.
+No browser is downloaded: only /usr/bin/chromium (Debian's `chromium` package).
+"""
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from lsserver import PASSWORD, TOKEN, USER
+
+CHROMIUM = Path(os.environ.get("KZ_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+TEXT = ("Мемлекет басшысы Жапония Премьер-министрімен кездесті.\n"
+        "– Біз ынтымақтастықты дамытамыз, – деді Қасым-Жомарт Тоқаев.")
+QUOTE = "Біз ынтымақтастықты дамытамыз"
+MENTION = "Қасым-Жомарт Тоқаев"
+CANONICAL = "Қасым-Жомарт Тоқаев"
+OTHER = "Нұрсұлтан Назарбаев Ресей Президентімен телефон арқылы сөйлесті."
+
+# screen coordinates of the first and last character of `needle` in the task text (Label Studio renders
+# the text as one span per line, split further into highlight spans where regions are)
+_CHAR_BOXES = """([needle, part]) => {
+  for (const line of document.querySelectorAll('.lsf-richtext__line')) {
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    const nodes = []; let acc = '';
+    while (walker.nextNode()) { nodes.push([walker.currentNode, acc.length]); acc += walker.currentNode.data; }
+    const i = acc.indexOf(needle);
+    if (i < 0) continue;
+    const at = (k) => { for (let j = nodes.length - 1; j >= 0; j--) if (nodes[j][1] <= k) return [nodes[j][0], k - nodes[j][1]]; };
+    const box = (k) => { const [n, o] = at(k); const r = document.createRange(); r.setStart(n, o); r.setEnd(n, o + 1);
+                         return r.getBoundingClientRect(); };
+    const a = box(i), b = box(i + needle.length - 1), m = box(i + Math.floor(needle.length / 2));
+    return {x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2,
+            xm: m.left + m.width / 2, ym: m.top + m.height / 2};
+  }
+  return null;
+}"""
+
+
+def _boxes(page, needle):
+    b = page.evaluate(_CHAR_BOXES, [needle, 0])
+    assert b, f"{needle!r} is not on the labeling screen"
+    return b
+
+
+def _select_text(page, needle):
+    """Select ``needle`` with the mouse, as a person does: press on its first character, drag to its last."""
+    b = _boxes(page, needle)
+    page.mouse.move(b["x1"], b["y1"])
+    page.mouse.down()
+    page.mouse.move(b["x2"], b["y2"], steps=12)
+    page.mouse.up()
+    time.sleep(0.5)
+
+
+def _click_text(page, needle):
+    b = _boxes(page, needle)
+    page.mouse.click(b["xm"], b["ym"])
+    time.sleep(0.5)
+
+
+def annotate_in_browser(url: str, tab_url: str, shots: Path, user: str = USER, password: str = PASSWORD) -> dict:
+    """Open a Data Manager tab, press "Label All Tasks" and do the first task as an annotator.
+
+    Returns what the screen showed along the way.
+    """
+    from playwright.sync_api import sync_playwright
+
+    seen = {}
+    shots.mkdir(parents=True, exist_ok=True)
+
+    def _shot(page, name):
+        page.screenshot(path=str(shots / name))
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url + "/user/login")
+            page.fill("input[name=email]", user)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            # nothing leaves the machine (the Label Studio page would call its error tracker)
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
+                       else route.abort())
+            page.goto(tab_url)
+            page.get_by_text("Label All Tasks").first.click()
+            page.wait_for_selector(".lsf-richtext__line", timeout=60_000)
+            time.sleep(2)
+            # the guide is shown before the first task
+            modal = page.get_by_text("Labeling Instructions")
+            seen["instructions"] = modal.count() > 0 and modal.first.is_visible()
+            if seen["instructions"]:
+                seen["instructions_text"] = page.locator("body").inner_text()
+                _shot(page, "labeling_instructions.png")
+                page.keyboard.press("Escape")
+                time.sleep(1)
+            seen["task_text"] = page.locator(".lsf-richtext__container").first.inner_text()
+            page.keyboard.press("1")  # meeting
+            page.keyboard.press("q")
+            _select_text(page, QUOTE)
+            page.keyboard.press("s")
+            _select_text(page, MENTION)
+            # link: select the quote, Alt+R, click the speaker
+            _click_text(page, QUOTE[5:15])
+            page.keyboard.press("Alt+r")
+            time.sleep(0.3)
+            _click_text(page, MENTION[:8])
+            page.keyboard.press("Escape")  # nothing selected
+            time.sleep(0.5)
+            # submit without the canonical name: refused, the speaker is selected
+            page.get_by_test_id("bottombar-submit-button").click()
+            time.sleep(1.5)
+            warning = page.get_by_text("needs its canonical name")
+            seen["required_warning"] = warning.count() > 0
+            _shot(page, "labeling_canonical_required.png")
+            if seen["required_warning"]:
+                page.get_by_role("button", name="OK").click()
+                time.sleep(0.5)
+            canonical = page.locator("textarea[name=canonical], input[name=canonical]")
+            if not canonical.count() or not canonical.first.is_visible():
+                _click_text(page, MENTION[:8])
+            seen["canonical_visible"] = canonical.first.is_visible()
+            canonical.first.fill(CANONICAL)
+            canonical.first.press("Enter")
+            time.sleep(0.5)
+            _shot(page, "labeling_screen.png")
+            page.get_by_text("Relations", exact=True).first.click()
+            time.sleep(0.5)
+            seen["relations_panel"] = page.locator(".lsf-relations__item").count()
+            _shot(page, "labeling_relations.png")
+            # the editor's settings hold the switch that selects a region right after it is drawn
+            page.get_by_role("button", name="Settings").first.click()
+            time.sleep(1)
+            seen["select_after_create_setting"] = page.get_by_text("Select region after creating it").count() > 0
+            page.keyboard.press("Escape")
+            time.sleep(0.5)
+            with page.expect_response(lambda r: "/annotations" in r.url and r.request.method == "POST") as saved:
+                page.get_by_test_id("bottombar-submit-button").click()
+            seen["saved_status"] = saved.value.status
+        finally:
+            browser.close()
+    return seen
+
+
+def test_annotator_draws_links_names_and_submits(server, tmp_path, monkeypatch):
+    from labeling.cli import main
+    from labeling.client import connect, push
+    from labeling.tasks import make_tasks
+    from labeling.validate import validate_export
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(f"{OTHER}///{TEXT}", encoding="utf-8")
+    tasks = make_tasks([corpus], source="rules")
+
+    def confidence(*uncertainty):
+        for t, u in zip(tasks, uncertainty):
+            t["data"]["uncertainty"] = u
+            # an empty pre-annotation: the annotator draws everything
+            t["predictions"] = [{"model_version": "browser-test", "score": round(1 - u, 4), "result": []}]
+
+    # first push: the other release is the less certain one, and comes first
+    confidence(0.6, 0.2)
+    client = connect(server, TOKEN)
+    push(client, tasks, "kz browser")
+    # a retrained model is unsure about TEXT: the second push reorders the existing project
+    confidence(0.1, 0.9)
+    r = push(client, tasks, "kz browser", order="uncertainty")
+    assert (r["imported"], r["updated"], r["predictions_updated"]) == (0, 2, 2)
+
+    shots = Path(os.environ.get("KZ_SCREENSHOTS_DIR") or tmp_path / "shots")
+    seen = annotate_in_browser(server, f"{server}/projects/{r['project']}/data?tab={r['view']}", shots)
+    assert seen["instructions"] and "kzclassify annotator guide" in seen["instructions_text"]
+    assert seen["task_text"].startswith("Мемлекет басшысы Жапония")  # "Label All Tasks" opened the least certain
+    assert seen["required_warning"], "Label Studio let a SPEAKER without a canonical name be submitted"
+    assert seen["canonical_visible"]
+    assert seen["relations_panel"] == 1  # one relation, listed in the Relations panel
+    assert seen["select_after_create_setting"]
+    assert seen["saved_status"] == 201
+
+    out = tmp_path / "export.json"
+    assert main(["pull", "--url", server, "--project", "kz browser", "-o", str(out)]) == 0
+    export = json.loads(out.read_text(encoding="utf-8"))
+    [ann] = [a for t in export for a in t["annotations"]]
+    assert ann["completed_by"]["email"] == USER
+    rels = [x for x in ann["result"] if x["type"] == "relation"]
+    assert len(rels) == 1 and not rels[0].get("labels")  # no label to pick: a relation means said_by
+    rep = validate_export(export, require_annotations=False)
+    assert rep.ok, rep.problems
+    [release] = rep.releases.values()
+    assert release.release_type == "meeting"
+    [q] = release.quotes
+    assert (q.text, q.speaker_mention, q.speaker) == (QUOTE, MENTION, CANONICAL)
+    assert TEXT[q.start:q.end] == QUOTE and TEXT[q.mention_start:q.mention_end] == MENTION
