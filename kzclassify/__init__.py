@@ -6,12 +6,12 @@
 """
 from ._api import analyze, classify, classify_many, extract_quotes, info
 from ._model import ModelError
-from ._types import Analysis, Quote, ReleaseType
+from ._types import Analysis, Person, Quote, ReleaseType
 from .corpus import CorpusError, Release, read_releases
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analysis", "CorpusError", "ModelError", "Quote", "Release", "ReleaseType",
+    "Analysis", "CorpusError", "ModelError", "Person", "Quote", "Release", "ReleaseType",
     "analyze", "classify", "classify_many", "extract_quotes", "info", "read_releases",
 ]

@@ -73,9 +73,11 @@ def extract_quotes(text: str) -> list[Quote]:
 
 
 def analyze(text: str) -> Analysis:
-    """Release type and quotes of one text, with warnings about unusual input."""
+    """Release type, quotes and people of one text, with warnings about unusual input."""
+    from ._attribution import attribute_people
     text = _check_text(text)
-    return Analysis(classify(text), tuple(extract_quotes(text)), warnings_for(text))
+    quotes, people = attribute_people(text) if text.strip() else ([], ())
+    return Analysis(classify(text), tuple(quotes), warnings_for(text), people)
 
 
 def info() -> dict:

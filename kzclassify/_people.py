@@ -1,0 +1,354 @@
+"""The people of a release: every person mention grouped into persons, built once per text.
+
+One scan of the release finds the mentions (full names, initials, inflected
+surnames, the president's titles, roles); names are grouped by their
+nominative surname into :class:`kzclassify.Person` records with a canonical
+name (nominative, the fullest form written in the release), the titles written
+next to them and every mention with its offsets. Attribution looks persons up
+here instead of rescanning the text per quote: everything below is linear in
+the length of the release (one regex pass per index, then dictionary lookups).
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ._morphology import (GENITIVE, INITIALS, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP, WORD,
+                          is_title_word, lexicon, strip_case, title_kind, trailing_title_kind, word_set)
+from ._types import Person
+
+# a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
+_NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшы)"
+_NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
+             rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+{_NOT_CONT}(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
+             rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?")
+_MENTION = re.compile(
+    rf"(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
+    rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
+    rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
+    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
+    rf"|(?P<name>{_NAME_RUN})"
+)
+_PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "ІІ", "ІІІ")
+# the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
+_CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
+_NEXT_WORD = re.compile(r"\s+(\S+)")
+TITLE_WINDOW = 90  # characters before a name searched for its title
+_MIN_MATCH = 4  # shorter words never decide a title match ("Бас", "істер")
+
+
+@dataclass
+class _Builder:
+    key: str
+    forms: dict = field(default_factory=dict)  # written nominative form → count
+    titles: list = field(default_factory=list)
+    mentions: list = field(default_factory=list)  # (start, end, text)
+    strong: bool = False  # seen with a first name, initials, or a surname-like ending
+
+
+def _words(s: str, base: int):
+    return [(m.start() + base, m.end() + base, m.group()) for m in re.finditer(r"\S+", s)]
+
+
+def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A run of capitalised words split into the mentions it holds.
+
+    "Барак Обама Нұрсұлтан Назарбаевты" → two; "Кипр Республикасының Президенті
+    Никос Анастасиадис" stays one (title + name); "Тамим бен Хамад" stays one.
+    """
+    words = _words(text[start:end], start)
+    starts = word_set("sentence_starts")
+    while words and (words[0][2] in starts or NOT_NAME_START.search(words[0][2])):
+        words.pop(0)
+    out: list[tuple[int, int]] = []
+    cur: list = []
+    for w in words:
+        if cur and w[2].startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")):
+            out.append((cur[0][0], cur[-1][1]))
+            cur = []
+        if len(cur) >= 2 and is_title_word(w[2]) and not is_title_word(cur[-1][2]):
+            out.append((cur[0][0], cur[-1][1]))  # "Назарбаев Қытай Төрағасы Си..."
+            cur = []
+        if w[2] == "бен" and (len(cur) != 1 or SURNAME_LIKE.search(cur[0][2])):
+            if cur:  # "Назарбаев бен Путин": a conjunction, not "Тамим бен Хамад"
+                out.append((cur[0][0], cur[-1][1]))
+            cur = []
+            continue
+        if not (not cur and w[2].startswith("Қазақстан")):
+            cur.append(w)
+        if len(cur) >= 2 and w[2] not in _PARTICLES and SPLIT_CASE.search(w[2]) and not is_title_word(w[2]):
+            out.append((cur[0][0], cur[-1][1]))
+            cur = []
+    if cur:
+        out.append((cur[0][0], cur[-1][1]))
+    return out
+
+
+def name_part(mention: str) -> str:
+    """The person's name inside a mention ("Ресей Президенті Владимир Путин" → "Владимир Путин")."""
+    words = mention.split()
+    starts = word_set("sentence_starts")
+    idx = [i for i, w in enumerate(words) if is_title_word(w) or NOT_NAME_START.search(w) or w in starts]
+    return " ".join(words[idx[-1] + 1:] if idx else words)
+
+
+def clean_name_words(words: list[str]) -> list[str]:
+    """The words of one person's name from a run of capitalised words.
+
+    Leading sentence adverbs and titles are dropped; the run is cut before a
+    second name starts ("Барак Обама Нұрсұлтан Назарбаевты" → "Барак Обама").
+    """
+    starts = word_set("sentence_starts")
+    words = list(words)
+    while words and (words[0] in starts or NOT_NAME_START.search(words[0]) or is_title_word(words[0])):
+        words.pop(0)
+    out: list[str] = []
+    for w in words:
+        if out and (w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) or is_title_word(w)
+                    or w in ("да", "те", "та")):
+            break
+        out.append(w)
+        if len(out) >= 2 and w not in _PARTICLES and (OBLIQUE.search(w) or SURNAME_LIKE.search(w)):
+            break
+    while out and out[-1] in _PARTICLES:
+        out.pop()
+    return out
+
+
+def words_match(a: str, b: str) -> bool:
+    """Two words are one word in different case forms ("елшісі" / "елшісінің", "Иран" / "Иранның")."""
+    a, b = a.lower(), b.lower()
+    n = min(len(a), len(b))
+    if n < _MIN_MATCH:
+        return a == b
+    k = 0
+    while k < n and a[k] == b[k]:
+        k += 1
+    return k >= max(_MIN_MATCH, n - 2)
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, int]:
+    out = {}
+    for i, group in enumerate(lexicon()["role_synonyms"]):
+        for w in group:
+            out[w.lower()] = i
+    return out
+
+
+def _head_match(role_head: str, title_words: list[str]) -> bool:
+    syn = _synonyms()
+    g = next((i for w, i in syn.items() if words_match(role_head, w)), None)
+    for t in title_words:
+        if words_match(role_head, t):
+            return True
+        if g is not None and any(words_match(t, w) for w, i in syn.items() if i == g):
+            return True
+    return False
+
+
+def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
+    """How well a role ("Израиль елшісі") matches a person's written titles, 0..1.
+
+    The role's head word (or a synonym: "көшбасшысы" ~ "Президенті") must be in
+    one title; the score is the share of the role's content words found there.
+    """
+    rw = [w for w in role.split() if len(w) >= _MIN_MATCH and w.lower() not in word_set("verb_words")]
+    if not rw:
+        return 0.0
+    best = 0.0
+    for t in titles:
+        tw = t.split()
+        if not _head_match(rw[-1], tw):
+            continue
+        hit = 1 + sum(any(words_match(w, x) for x in tw) for w in rw[:-1])
+        best = max(best, hit / len(rw))
+    return best
+
+
+class People:
+    """The people of one release (see the module docstring). Build once per text."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = frozenset(WORD.findall(text))
+        lx = lexicon()
+        self.era = era_president(text)
+        self.mentions: list[tuple[int, int, str]] = []  # (start, end, kind) in text order
+        self._by: dict[str, _Builder] = {}
+        self._mention_person: dict[int, str] = {}  # mention start → person key
+        common = word_set("common_capitalised")
+        for m in _MENTION.finditer(text):
+            if m.group("name") is None:
+                kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
+                self.mentions.append((m.start(), m.end(), kind))
+                full = lx["presidents"]["nazarbayev"] if kind == "first_president" else self.era if kind == "president" else ""
+                if full:
+                    key = full.split()[-1]
+                    b = self._builder(key)
+                    b.strong = True
+                    b.forms[full] = b.forms.get(full, 0) + 1
+                    b.mentions.append((m.start(), m.end(), m.group()))
+                    self._mention_person[m.start()] = key
+                continue
+            for s, e in split_run(text, m.start(), m.end()):
+                self.mentions.append((s, e, "name"))
+                if not self._names_a_title(s, e):
+                    self._add_name(s, e, common)
+        self.persons: list[Person] = []
+        self._index: dict[str, int] = {}
+        for key, b in self._by.items():
+            if not b.strong:
+                continue
+            # fullest form: most words, written out rather than initials, then the most frequent
+            name = max(b.forms.items(), key=lambda kv: (len(kv[0].replace(".", ". ").split()), "." not in kv[0],
+                                                        kv[1], -len(kv[0])))[0]
+            self._index[key] = len(self.persons)
+            titles = tuple(dict.fromkeys(b.titles))
+            self.persons.append(Person(name, titles, tuple(sorted(set(b.mentions)))))
+        self._starts = [m[0] for m in self.mentions]
+
+    def _builder(self, key: str) -> _Builder:
+        if key not in self._by:
+            self._by[key] = _Builder(key)
+        return self._by[key]
+
+    def _add_name(self, s: int, e: int, common: frozenset[str]) -> None:
+        text = self.text
+        mention = text[s:e]
+        words = clean_name_words(name_part(mention).split())
+        if not words:
+            return
+        im = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
+        if im:
+            initials, surname = im.group(1).replace(" ", ""), strip_case(im.group(2), self.tokens)
+            form, strong = f"{initials}{surname}", True
+        else:
+            surname = strip_case(words[-1], self.tokens) if OBLIQUE.search(words[-1]) or len(words) == 1 else words[-1]
+            if len(words) == 1:
+                surname = strip_case(words[-1], self.tokens)
+            form = " ".join(words[:-1] + [surname])
+            strong = (len(words) >= 2 and not all(w in common for w in words)) or bool(SURNAME_LIKE.search(surname))
+        if title_kind(surname) or surname in common and len(words) == 1:
+            return
+        name_at = mention.find(words[0])
+        title = mention[:name_at].strip() if name_at > 0 else ""
+        strong = strong or bool(title and len(surname) >= 3)  # "Испанияның Королі Фелипе"
+        b = self._builder(surname)
+        b.strong = b.strong or strong
+        b.forms[form] = b.forms.get(form, 0) + 1
+        last = mention.rfind(words[-1])
+        e = s + last + len(words[-1]) if last >= 0 else e  # "Владимир Путин Астанаға": the name ends at "Путин"
+        b.mentions.append((s, e, text[s:e]))
+        self._mention_person[s] = surname
+        # the title written with the name: inside the mention, or in the clause just before it
+        lo = max(0, s - TITLE_WINDOW)
+        before = text[lo:s]
+        stops = list(_CLAUSE_STOP.finditer(before))
+        clause = before[stops[-1].end():] if stops else before
+        tw = (clause.strip() + " " + title).split()
+        starts = word_set("sentence_starts")
+        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0])):
+            tw.pop(0)
+        title = " ".join(tw)
+        if title:
+            b.titles.append(title)
+
+    def _names_a_title(self, s: int, e: int) -> bool:
+        """A genitive run followed by a title names a country or body, not a person
+        ("Америка Құрама Штаттарының Президенті", "Еуропалық комиссияның төрағасы")."""
+        if not GENITIVE.search(self.text[s:e]):
+            return False
+        nxt = _NEXT_WORD.match(self.text, e)
+        return bool(nxt) and (nxt.group(1) in word_set("title_words") or nxt.group(1) in word_set("roles")
+                              or "Президент" in nxt.group(1) or "министр" in nxt.group(1).lower())
+
+    # lookups -----------------------------------------------------------------------------------
+
+    def person_at(self, start: int) -> int:
+        """Index (into ``persons``) of the person whose mention starts at ``start``, -1 if none."""
+        key = self._mention_person.get(start)
+        return self._index.get(key, -1) if key else -1
+
+    def index_of(self, name: str) -> int:
+        """Index of the person with this canonical name or surname key, -1 if none."""
+        i = self._index.get(name, -1)
+        if i < 0 and " " in name:
+            i = self._index.get(name.split()[-1], -1)
+        return i
+
+    def full_name(self, surname: str) -> str:
+        """Fullest written form of a surname in the release ("Тоқаев" → "Қасым-Жомарт Тоқаев")."""
+        i = self._index.get(surname, -1)
+        return self.persons[i].name if i >= 0 else surname
+
+    def mentions_between(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """Mentions starting in [lo, hi), in text order."""
+        return self.mentions[bisect.bisect_left(self._starts, lo):bisect.bisect_left(self._starts, hi)]
+
+    def is_president(self, i: int) -> bool:
+        lx = lexicon()["presidents"]
+        return self.persons[i].name in (lx["nazarbayev"], lx["tokayev"])
+
+    def by_role(self, role: str, position: int) -> tuple[int, float]:
+        """The person the release names with this role: (index, match score), (-1, 0) if none.
+
+        Best title match first; among equal matches the nearest mention before
+        ``position``, else the first after it.
+        """
+        best, best_key = -1, (0.0, 0, 0)
+        for i, p in enumerate(self.persons):
+            if self.is_president(i):
+                continue
+            sc = title_match(role, p.titles)
+            if sc <= 0:
+                continue
+            before = [m[0] for m in p.mentions if m[0] < position]
+            key = (sc, 1 if before else 0, max(before) if before else -min(m[0] for m in p.mentions))
+            if key > best_key:
+                best, best_key = i, key
+        return best, best_key[0]
+
+    def guest(self, position: int) -> int:
+        """The person a role without a title match most likely means: the non-president named most,
+        if clearly ahead; else the nearest non-president named before ``position``."""
+        counts = [(len(p.mentions), i) for i, p in enumerate(self.persons) if not self.is_president(i)]
+        if not counts:
+            return -1
+        counts.sort(reverse=True)
+        if len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]:
+            return counts[0][1]
+        near = -1, -1
+        for i, p in enumerate(self.persons):
+            if self.is_president(i):
+                continue
+            before = [m[0] for m in p.mentions if m[0] < position]
+            if before and max(before) > near[0]:
+                near = max(before), i
+        return near[1]
+
+
+def era_president(text: str) -> str:
+    """The sitting president of a release: names in it first, then era cues, else Nazarbayev."""
+    lx = lexicon()
+    naz, tok = lx["presidents"]["nazarbayev"], lx["presidents"]["tokayev"]
+    roles = "|".join(re.escape(r) for r in lx["non_president_roles_before_tokayev"])
+    tokayev_as_other = re.search(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев", text) is not None
+    n_tok = 0 if tokayev_as_other else text.count("Тоқаев")
+    # Nazarbayev named as the first President (not the sitting one) does not count for his era
+    first = "|".join(re.escape(p) for p in lx["first_president_prefixes"])
+    n_naz = text.count("Назарбаев") - len(re.findall(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев", text))
+    if n_tok and n_tok >= n_naz:
+        return tok
+    if n_naz:
+        return naz
+    if any(c in text for c in lx["tokayev_era_cues"]):
+        return tok
+    return naz
+
+
+def trailing_president(mention: str) -> str | None:
+    """The president title kind a mention is or ends with (see ``_morphology.trailing_title_kind``)."""
+    return title_kind(mention) or trailing_title_kind(mention)
