@@ -34,6 +34,7 @@ FEATURES = (
     # person-level (from the people of the release)
     "is_person", "person_mentions", "person_in_lead", "citation_genitive",
 )
+_CITATION = FEATURES.index("citation_genitive")
 LEAD_CHARS = 300  # the lead: where a release introduces its people
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     if s < q.start:
         between = text[e:q.start]  # bounded: context candidates lie within CONTEXT_CHARS
         prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
-        citation = bool(GENITIVE.search(mention)) and len(between.strip(" :«\"")) == 0
+        # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
+        citation = (bool(GENITIVE.search(mention)) and len(between) <= 40 and between.rstrip(" ").endswith(("«", ":"))
+                    and not _SENT_SPLIT.search(between) and "\n" not in between)
     after = text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
     pi = ix.people.person_at(s)
@@ -215,6 +218,10 @@ def attribute_people(text: str, scorer=None) -> tuple[list[Quote], tuple[Person,
             # "деді ол": a pronoun is not a speaker; take the best candidate that names someone
             if classify_mention(cs[j].text) == "pronoun" and len(cs) > 1:
                 j = next((int(k) for k in order if classify_mention(cs[int(k)].text) != "pronoun"), j)
+            # the guide: a quote cited in the genitive ("Елбасының: «...»") is the words of whom it cites
+            cited = [k for k, c in enumerate(cs) if c.features[_CITATION]]
+            if cited:
+                j = cited[0]
             c = cs[j]
             res = resolve(c.text, text, q.start, people)
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, res.speaker, c.text,

@@ -58,7 +58,8 @@ def endings() -> tuple[str, ...]:
 def _sets() -> dict:
     lx = lexicon()
     return {k: frozenset(lx[k]) for k in ("title_words", "roles", "name_particles", "sentence_starts",
-                                          "verb_words", "pronouns", "group_roles", "common_capitalised")}
+                                          "verb_words", "pronouns", "group_roles", "common_capitalised",
+                                          "place_words", "first_names", "author_roles")}
 
 
 def word_set(name: str) -> frozenset[str]:

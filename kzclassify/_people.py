@@ -114,7 +114,35 @@ def clean_name_words(words: list[str]) -> list[str]:
             break
     while out and out[-1] in _PARTICLES:
         out.pop()
-    return out
+    return trim_name(out)
+
+
+_ADJ_LOCATIVE = re.compile(r"(дағы|дегі|тағы|тегі)$")  # "Азиядағы", "Астанадағы": never a name
+
+
+def _not_name(w: str) -> bool:
+    """A place or a common noun written with a capital, unless a known first name."""
+    if w in word_set("first_names") or "." in w:
+        return False
+    return (w in word_set("place_words") or w in word_set("common_capitalised") or w in _PARTICLES
+            or bool(_ADJ_LOCATIVE.search(w)))
+
+
+def _is_place(w: str) -> bool:
+    return w in word_set("place_words") or w in _PARTICLES or bool(_ADJ_LOCATIVE.search(w))
+
+
+def trim_name(words: list[str]) -> list[str]:
+    """Leading and trailing places and common nouns off a name ("Роберт Флойд Семей", "Жеделхатта Дональд
+    Трамп", "де Тәжікстан"); the grown lists live in the lexicon (``python -m training.gazetteer``)."""
+    i, j = 0, len(words)
+    while i < j and _not_name(words[i]):
+        i += 1
+    # trailing: places only ("Роберт Флойд Семей"); a surname may be a common word ("Хасан Рухани")
+    while j > i and words[j - 1] not in word_set("first_names") and (
+            _is_place(words[j - 1]) or _is_place(strip_case(words[j - 1]))):
+        j -= 1
+    return words[i:j]
 
 
 def words_match(a: str, b: str) -> bool:
@@ -168,6 +196,28 @@ def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
     return best
 
 
+_ATINDAGY = "атындағы"  # "Әл-Фараби атындағы университет": part of the body's name
+
+
+def group_name(phrase: str) -> str:
+    """A group author as the guide writes it: the phrase without where the group is
+    ("Петропавл қаласындағы «Танойл» ЖШС жұмысшылары" → "«Танойл» ЖШС жұмысшылары")."""
+    words = phrase.split()
+    cut = max((i + 1 for i, w in enumerate(words[:-1]) if _ADJ_LOCATIVE.search(w) and w != _ATINDAGY), default=0)
+    words = words[cut:]
+    # "Хат иелері" at a sentence start is the role "хат иелері"; "Ұлы Отан соғысы ..." keeps its capitals
+    if words and words[0] in word_set("common_capitalised") and not any(w[:1].isupper() for w in words[1:]):
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def _group_re() -> re.Pattern:
+    heads = "|".join(sorted((re.escape(w) for w in word_set("group_roles")), key=len, reverse=True))
+    # a group named as the subject of a sentence: from the sentence start to its head noun
+    return re.compile(rf"(?:(?<=^)|(?<=\n)|(?<=[.!?] ))((?:[^\s.!?]+ ){{1,10}}?(?:{heads}))(?= )", re.M)
+
+
 class People:
     """The people of one release (see the module docstring). Build once per text."""
 
@@ -208,6 +258,10 @@ class People:
             self._index[key] = len(self.persons)
             titles = tuple(dict.fromkeys(b.titles))
             self.persons.append(Person(name, titles, tuple(sorted(set(b.mentions)))))
+        # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
+        self.groups = [(m.start(1), m.end(1), m.group(1)) for m in _group_re().finditer(text)
+                       if not any(w[:1].islower() for w in m.group(1).split()[:1])]
+        self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
         self._starts = [m[0] for m in self.mentions]
 
     def _builder(self, key: str) -> _Builder:
@@ -235,7 +289,12 @@ class People:
             return
         name_at = mention.find(words[0])
         title = mention[:name_at].strip() if name_at > 0 else ""
-        strong = strong or bool(title and len(surname) >= 3)  # "Испанияның Королі Фелипе"
+        # "Испанияның Королі Фелипе": a bare first name after a title is a person
+        strong = strong or bool(title and len(surname) >= 3 and is_title_word(title.split()[-1])
+                                and title.split()[-1] not in common)
+        alias = lexicon()["president_aliases"].get(form)
+        if alias:
+            form, surname, strong = alias, alias.split()[-1], True
         b = self._builder(surname)
         b.strong = b.strong or strong
         b.forms[form] = b.forms.get(form, 0) + 1
@@ -310,6 +369,20 @@ class People:
             if key > best_key:
                 best, best_key = i, key
         return best, best_key[0]
+
+    def author_before(self, position: int) -> tuple[int, str]:
+        """The nearest letter author named before ``position``: (person index, "") or (-1, group name)."""
+        best, who = -1, (-1, "")
+        for i, p in enumerate(self.persons):
+            if self.is_president(i):
+                continue
+            before = [m[0] for m in p.mentions if m[0] < position]
+            if before and max(before) > best:
+                best, who = max(before), (i, "")
+        k = bisect.bisect_left([g[0] for g in self.groups], position)
+        if k and self.groups[k - 1][0] > best:
+            who = (-1, group_name(self.groups[k - 1][2]))
+        return who
 
     def guest(self, position: int) -> int:
         """The person a role without a title match most likely means: the non-president named most,

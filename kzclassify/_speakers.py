@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._morphology import INITIALS, lexicon, strip_case, title_kind, trailing_title_kind, word_set
-from ._people import People, clean_name_words, era_president, name_part  # noqa: F401  (re-exported)
+from ._people import People, clean_name_words, era_president, group_name, name_part  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,18 @@ def resolve_name(name: str, people: People) -> Resolution | None:
 def resolve_role(role: str, people: People, position: int) -> Resolution | None:
     """A role ("Ресей Президенті", "министр") joined to the person the release names with it,
     else (a singular role) to the release's guest."""
+    words = role.split()
+    if words and words[-1] in word_set("author_roles"):
+        # "деп жазады авторлар": the letter's author, the nearest person or group named before
+        i, group = people.author_before(position)
+        if i >= 0:
+            return Resolution(people.persons[i].name, "author", 0.6, i)
+        return Resolution(group, "author", 0.5) if group else None
+    if words and words[-1] in word_set("group_roles"):
+        return Resolution(group_name(role), "group", 0.5)  # a group speaks: the group is the speaker
     i, sc = people.by_role(role, position)
     if i >= 0 and sc >= 0.5:
         return Resolution(people.persons[i].name, "role-named", 0.75, i)
-    words = role.split()
-    if words and words[-1] in word_set("group_roles"):
-        return None  # "авторлар", "хат иелері": a group speaks, keep the role
     g = people.guest(position)
     if g >= 0:
         return Resolution(people.persons[g].name, "role-guest", 0.5, g)
