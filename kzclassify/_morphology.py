@@ -54,6 +54,12 @@ def endings() -> tuple[str, ...]:
     return tuple(sorted(set(lexicon()["case_endings"]), key=len, reverse=True))
 
 
+@lru_cache(maxsize=8192)
+def _endings_of(tail: str) -> tuple[str, ...]:
+    """The case endings (longest first) a word ending in ``tail`` (its last 7 letters) ends with."""
+    return tuple(e for e in endings() if tail.endswith(e))
+
+
 @lru_cache(maxsize=1)
 def _sets() -> dict:
     lx = lexicon()
@@ -86,14 +92,15 @@ def strip_case(word: str, known: frozenset[str] | set[str] = frozenset()) -> str
     The shortest stripped form that occurs as a whole word in ``known`` wins;
     otherwise only endings of two or more letters that leave a 4+ letter stem.
     """
-    cands = [word[: -len(e)] for e in endings() if word.endswith(e) and len(word) - len(e) >= 3]
+    cands = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(word) - len(e) >= 3]
     seen = [c for c in cands if c in known]
     if seen:
         return min(seen, key=len)
-    long = [word[: -len(e)] for e in endings() if len(e) >= 2 and word.endswith(e) and len(word) - len(e) >= 4]
+    long = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(e) >= 2 and len(word) - len(e) >= 4]
     return long[0] if long else word
 
 
+@lru_cache(maxsize=4096)
 def title_kind(mention: str) -> str | None:
     """"first_president" / "president" when the mention is such a title, in any case form."""
     m = " ".join(mention.split())
@@ -112,6 +119,7 @@ def title_kind(mention: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def trailing_title_kind(mention: str) -> str | None:
     """The president title a longer phrase ends with ("Саяси кеңес отырысын ашқан Мемлекет басшысы")."""
     words = mention.split()

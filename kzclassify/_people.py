@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._morphology import (GENITIVE, INITIALS, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP, WORD,
+from ._morphology import (GENITIVE, INITIALS, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
                           is_title_word, lexicon, strip_case, title_kind, trailing_title_kind, word_set)
 from ._types import Person
 
@@ -24,18 +24,20 @@ _NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Пр�
 _NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
              rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+{_NOT_CONT}(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
              rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?")
-_MENTION = re.compile(
-    rf"(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
+_MENTION = re.compile(  # every alternative starts with a capital: the lookahead fails fast elsewhere
+    rf"(?=[{UP}])(?<![{UP}{LO}])(?:(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
     rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
     rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
     rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
-    rf"|(?P<name>{_NAME_RUN})"
+    rf"|(?P<name>{_NAME_RUN}))"
 )
 _PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "ІІ", "ІІІ")
 # the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
 _CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
+_CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
 _NEXT_WORD = re.compile(r"\s+(\S+)")
 TITLE_WINDOW = 90  # characters before a name searched for its title
+TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
 _MIN_MATCH = 4  # shorter words never decide a title match ("Бас", "істер")
 
 
@@ -58,7 +60,12 @@ def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     "Барак Обама Нұрсұлтан Назарбаевты" → two; "Кипр Республикасының Президенті
     Никос Анастасиадис" stays one (title + name); "Тамим бен Хамад" stays one.
     """
-    words = _words(text[start:end], start)
+    return [(start + s, start + e) for s, e in _split(text[start:end])]
+
+
+@lru_cache(maxsize=4096)
+def _split(run: str) -> tuple[tuple[int, int], ...]:
+    words = _words(run, 0)
     starts = word_set("sentence_starts")
     while words and (words[0][2] in starts or NOT_NAME_START.search(words[0][2])):
         words.pop(0)
@@ -83,7 +90,7 @@ def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
             cur = []
     if cur:
         out.append((cur[0][0], cur[-1][1]))
-    return out
+    return tuple(out)
 
 
 def name_part(mention: str) -> str:
@@ -212,10 +219,48 @@ def group_name(phrase: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _group_re() -> re.Pattern:
+def _group_heads() -> re.Pattern:
     heads = "|".join(sorted((re.escape(w) for w in word_set("group_roles")), key=len, reverse=True))
-    # a group named as the subject of a sentence: from the sentence start to its head noun
-    return re.compile(rf"(?:(?<=^)|(?<=\n)|(?<=[.!?] ))((?:[^\s.!?]+ ){{1,10}}?(?:{heads}))(?= )", re.M)
+    return re.compile(rf"(?<=\S )(?:{heads})(?= )")
+
+
+_SENT_START = re.compile(r"(?:^|\n|[.!?] )(?=[^\n.!?]*$)")
+GROUP_WORDS = 10  # a group's name has at most this many words before its head noun
+
+
+def find_groups(text: str) -> list[tuple[int, int, str]]:
+    """Groups named as the subject of a sentence ("Қарағанды ... университетінің ұжымы"): from the sentence
+    start to the head noun, at most GROUP_WORDS words; one bounded look back per head noun found."""
+    out = []
+    for m in _group_heads().finditer(text):
+        lo = max(0, m.start() - 200)
+        window = text[lo:m.start()]
+        st = _SENT_START.search(window)
+        if st is None or (st.start() == 0 and lo > 0 and text[lo - 1] not in "\n"):
+            continue
+        s = lo + st.end()
+        phrase = text[s:m.end()]
+        if len(phrase.split()) - 1 > GROUP_WORDS or not (phrase[:1].isupper() or phrase[:1] == "«"):
+            continue
+        out.append((s, m.end(), phrase))
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _shape(mention: str):
+    """The parts of a written name that do not depend on the release: (name words with the surname
+    last (for initials: the bare surname), the initials or "", the title inside the mention, where the name ends)."""
+    words = clean_name_words(name_part(mention).split())
+    if not words:
+        return None
+    im = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
+    name_at = mention.find(words[0])
+    title = mention[:name_at].strip() if name_at > 0 else ""
+    last = mention.rfind(words[-1])  # "Владимир Путин Астанаға": the name ends at "Путин"
+    end = last + len(words[-1]) if last >= 0 else len(mention)
+    if im:
+        return (im.group(2),), im.group(1).replace(" ", ""), title, end
+    return tuple(words), "", title, end
 
 
 class People:
@@ -223,13 +268,13 @@ class People:
 
     def __init__(self, text: str):
         self.text = text
-        self.tokens = frozenset(WORD.findall(text))
+        self.tokens = frozenset(_CAP_TOKEN.findall(text))  # name stems are looked up among capitalised words
         lx = lexicon()
         self.era = era_president(text)
         self.mentions: list[tuple[int, int, str]] = []  # (start, end, kind) in text order
         self._by: dict[str, _Builder] = {}
         self._mention_person: dict[int, str] = {}  # mention start → person key
-        common = word_set("common_capitalised")
+        self._parsed: dict[str, tuple | None] = {}
         for m in _MENTION.finditer(text):
             if m.group("name") is None:
                 kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
@@ -246,7 +291,7 @@ class People:
             for s, e in split_run(text, m.start(), m.end()):
                 self.mentions.append((s, e, "name"))
                 if not self._names_a_title(s, e):
-                    self._add_name(s, e, common)
+                    self._add_name(s, e)
         self.persons: list[Person] = []
         self._index: dict[str, int] = {}
         for key, b in self._by.items():
@@ -259,61 +304,71 @@ class People:
             titles = tuple(dict.fromkeys(b.titles))
             self.persons.append(Person(name, titles, tuple(sorted(set(b.mentions)))))
         # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
-        self.groups = [(m.start(1), m.end(1), m.group(1)) for m in _group_re().finditer(text)
-                       if not any(w[:1].islower() for w in m.group(1).split()[:1])]
+        self.groups = find_groups(text)
         self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
         self._starts = [m[0] for m in self.mentions]
+        self._finish()
 
     def _builder(self, key: str) -> _Builder:
         if key not in self._by:
             self._by[key] = _Builder(key)
         return self._by[key]
 
-    def _add_name(self, s: int, e: int, common: frozenset[str]) -> None:
-        text = self.text
-        mention = text[s:e]
-        words = clean_name_words(name_part(mention).split())
-        if not words:
-            return
-        im = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
-        if im:
-            initials, surname = im.group(1).replace(" ", ""), strip_case(im.group(2), self.tokens)
+    def _parse(self, mention: str):
+        """(surname key, written form, strong, title inside the mention, name end) of a written name, or None."""
+        shape = _shape(mention)
+        if shape is None:
+            return None
+        words, initials, title, end = shape
+        common = word_set("common_capitalised")
+        if initials:
+            surname = strip_case(words[-1], self.tokens)
             form, strong = f"{initials}{surname}", True
         else:
-            surname = strip_case(words[-1], self.tokens) if OBLIQUE.search(words[-1]) or len(words) == 1 else words[-1]
-            if len(words) == 1:
-                surname = strip_case(words[-1], self.tokens)
-            form = " ".join(words[:-1] + [surname])
+            inflected = len(words) == 1 or OBLIQUE.search(words[-1])
+            surname = strip_case(words[-1], self.tokens) if inflected else words[-1]
+            form = " ".join((*words[:-1], surname))
             strong = (len(words) >= 2 and not all(w in common for w in words)) or bool(SURNAME_LIKE.search(surname))
         if title_kind(surname) or surname in common and len(words) == 1:
-            return
-        name_at = mention.find(words[0])
-        title = mention[:name_at].strip() if name_at > 0 else ""
+            return None
         # "Испанияның Королі Фелипе": a bare first name after a title is a person
         strong = strong or bool(title and len(surname) >= 3 and is_title_word(title.split()[-1])
                                 and title.split()[-1] not in common)
         alias = lexicon()["president_aliases"].get(form)
         if alias:
             form, surname, strong = alias, alias.split()[-1], True
+        return surname, form, strong, title, end
+
+    def _add_name(self, s: int, e: int) -> None:
+        text = self.text
+        mention = text[s:e]
+        if mention not in self._parsed:  # a name repeats: parse each written form once
+            self._parsed[mention] = self._parse(mention)
+        parsed = self._parsed[mention]
+        if parsed is None:
+            return
+        surname, form, strong, title, end = parsed
+        e = s + end
         b = self._builder(surname)
         b.strong = b.strong or strong
         b.forms[form] = b.forms.get(form, 0) + 1
-        last = mention.rfind(words[-1])
-        e = s + last + len(words[-1]) if last >= 0 else e  # "Владимир Путин Астанаға": the name ends at "Путин"
         b.mentions.append((s, e, text[s:e]))
         self._mention_person[s] = surname
-        # the title written with the name: inside the mention, or in the clause just before it
-        lo = max(0, s - TITLE_WINDOW)
-        before = text[lo:s]
-        stops = list(_CLAUSE_STOP.finditer(before))
-        clause = before[stops[-1].end():] if stops else before
-        tw = (clause.strip() + " " + title).split()
+        # the title written with the name: read for the first mentions and wherever one is written inside
+        if title or len(b.titles) < TITLED_MENTIONS:
+            t = self._title_before(s, title)
+            if t:
+                b.titles.append(t)
+
+    def _title_before(self, s: int, inside: str) -> str:
+        """The title inside a mention, with the clause just before it (bounded: TITLE_WINDOW characters)."""
+        before = self.text[max(0, s - TITLE_WINDOW):s]
+        k = max((m.end() for m in _CLAUSE_STOP.finditer(before)), default=0)
+        tw = (before[k:].strip() + " " + inside).split()
         starts = word_set("sentence_starts")
         while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0])):
             tw.pop(0)
-        title = " ".join(tw)
-        if title:
-            b.titles.append(title)
+        return " ".join(tw)
 
     def _names_a_title(self, s: int, e: int) -> bool:
         """A genitive run followed by a title names a country or body, not a person
@@ -348,71 +403,89 @@ class People:
         return self.mentions[bisect.bisect_left(self._starts, lo):bisect.bisect_left(self._starts, hi)]
 
     def is_president(self, i: int) -> bool:
-        lx = lexicon()["presidents"]
-        return self.persons[i].name in (lx["nazarbayev"], lx["tokayev"])
+        return self._president[i]
+
+    def _last_before(self, i: int, position: int) -> int:
+        """Start of person ``i``'s last mention before ``position``, -1 if none (bisect, no scan)."""
+        k = bisect.bisect_left(self._person_starts[i], position)
+        return self._person_starts[i][k - 1] if k else -1
+
+    def _other_before(self, position: int) -> tuple[int, int]:
+        """(start, index) of the nearest non-president mention before ``position``, (-1, -1) if none."""
+        k = bisect.bisect_left(self._others, (position, -1))
+        return self._others[k - 1] if k else (-1, -1)
 
     def by_role(self, role: str, position: int) -> tuple[int, float]:
         """The person the release names with this role: (index, match score), (-1, 0) if none.
 
         Best title match first; among equal matches the nearest mention before
-        ``position``, else the first after it.
+        ``position``, else the first after it. Title scores are computed once per role.
         """
+        scores = self._role_scores.get(role)
+        if scores is None:
+            scores = [(title_match(role, p.titles), i) for i, p in enumerate(self.persons) if not self._president[i]]
+            scores = [(sc, i) for sc, i in scores if sc > 0]
+            top = max((sc for sc, _ in scores), default=0.0)
+            scores = [(sc, i) for sc, i in scores if sc == top]
+            self._role_scores[role] = scores
         best, best_key = -1, (0.0, 0, 0)
-        for i, p in enumerate(self.persons):
-            if self.is_president(i):
-                continue
-            sc = title_match(role, p.titles)
-            if sc <= 0:
-                continue
-            before = [m[0] for m in p.mentions if m[0] < position]
-            key = (sc, 1 if before else 0, max(before) if before else -min(m[0] for m in p.mentions))
+        for sc, i in scores:
+            last = self._last_before(i, position)
+            key = (sc, 1 if last >= 0 else 0, last if last >= 0 else -self._person_starts[i][0])
             if key > best_key:
                 best, best_key = i, key
         return best, best_key[0]
 
     def author_before(self, position: int) -> tuple[int, str]:
         """The nearest letter author named before ``position``: (person index, "") or (-1, group name)."""
-        best, who = -1, (-1, "")
-        for i, p in enumerate(self.persons):
-            if self.is_president(i):
-                continue
-            before = [m[0] for m in p.mentions if m[0] < position]
-            if before and max(before) > best:
-                best, who = max(before), (i, "")
-        k = bisect.bisect_left([g[0] for g in self.groups], position)
-        if k and self.groups[k - 1][0] > best:
-            who = (-1, group_name(self.groups[k - 1][2]))
-        return who
+        start, i = self._other_before(position)
+        k = bisect.bisect_left(self._group_starts, position)
+        if k and self._group_starts[k - 1] > start:
+            return -1, group_name(self.groups[k - 1][2])
+        return i, ""
 
     def guest(self, position: int) -> int:
         """The person a role without a title match most likely means: the non-president named most,
         if clearly ahead; else the nearest non-president named before ``position``."""
-        counts = [(len(p.mentions), i) for i, p in enumerate(self.persons) if not self.is_president(i)]
-        if not counts:
-            return -1
-        counts.sort(reverse=True)
-        if len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]:
-            return counts[0][1]
-        near = -1, -1
-        for i, p in enumerate(self.persons):
-            if self.is_president(i):
-                continue
-            before = [m[0] for m in p.mentions if m[0] < position]
-            if before and max(before) > near[0]:
-                near = max(before), i
-        return near[1]
+        if self._guest >= 0:
+            return self._guest
+        return self._other_before(position)[1]
+
+    def _finish(self) -> None:
+        """The sorted arrays the lookups bisect (built once, O(m log m) in the number of mentions)."""
+        lx = lexicon()["presidents"]
+        self._president = [p.name in (lx["nazarbayev"], lx["tokayev"]) for p in self.persons]
+        self._person_starts = [sorted(m[0] for m in p.mentions) for p in self.persons]
+        self._others = sorted((st, i) for i, sts in enumerate(self._person_starts) if not self._president[i] for st in sts)
+        self._group_starts = [g[0] for g in self.groups]
+        self._role_scores: dict[str, list[tuple[float, int]]] = {}
+        counts = sorted(((len(p.mentions), i) for i, p in enumerate(self.persons) if not self._president[i]), reverse=True)
+        self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
+
+
+@lru_cache(maxsize=1)
+def _tokayev_as_other() -> re.Pattern:
+    roles = "|".join(re.escape(r) for r in lexicon()["non_president_roles_before_tokayev"])
+    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев")
+
+
+@lru_cache(maxsize=1)
+def _first_president_naz() -> re.Pattern:
+    first = "|".join(re.escape(p) for p in lexicon()["first_president_prefixes"])
+    return re.compile(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев")
 
 
 def era_president(text: str) -> str:
     """The sitting president of a release: names in it first, then era cues, else Nazarbayev."""
     lx = lexicon()
     naz, tok = lx["presidents"]["nazarbayev"], lx["presidents"]["tokayev"]
-    roles = "|".join(re.escape(r) for r in lx["non_president_roles_before_tokayev"])
-    tokayev_as_other = re.search(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев", text) is not None
-    n_tok = 0 if tokayev_as_other else text.count("Тоқаев")
+    n_tok = text.count("Тоқаев")
+    if n_tok and _tokayev_as_other().search(text):
+        n_tok = 0
     # Nazarbayev named as the first President (not the sitting one) does not count for his era
-    first = "|".join(re.escape(p) for p in lx["first_president_prefixes"])
-    n_naz = text.count("Назарбаев") - len(re.findall(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев", text))
+    n_naz = text.count("Назарбаев")
+    if n_naz:
+        n_naz -= len(_first_president_naz().findall(text))
     if n_tok and n_tok >= n_naz:
         return tok
     if n_naz:
