@@ -33,7 +33,10 @@ FEATURES = (
     "quote_has_person_tail", "rank_from_quote", "n_candidates",
     # person-level (from the people of the release)
     "is_person", "person_mentions", "person_in_lead", "citation_genitive",
+    # a person of the release proposed for a role in the tail ("– деді дипломат" → Роберт Флойд)
+    "person_candidate", "role_title_match", "is_guest",
 )
+PERSON_CANDIDATES = 6  # persons proposed for a role tail: title matches, the guest, the last named before
 _CITATION = FEATURES.index("citation_genitive")
 LEAD_CHARS = 300  # the lead: where a release introduces its people
 
@@ -43,8 +46,9 @@ class Candidate:
     end: int
     text: str
     kind: str
-    source: str  # "tail", "context" or "previous"
+    source: str  # "tail", "context" or "person" (a person of the release proposed for a role tail)
     features: tuple[float, ...]
+    person: int = -1  # for "person" candidates: index into People.persons
 
 
 def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
@@ -81,6 +85,18 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
 CONTEXT_CHARS = 700  # how far before a quote mentions are candidates
 
 
+def _role_tail(text: str, tail: tuple[int, int] | None) -> str:
+    """The tail mention when it is a role a person of the release may hold ("дипломат", "Иран Президенті");
+    "" for names, the president's titles, pronouns, letter authors and groups (resolved by rules)."""
+    if not tail:
+        return ""
+    m = " ".join(text[tail[0]:tail[1]].split())
+    if classify_mention(m) != "role":
+        return ""
+    last = m.split()[-1]
+    return "" if last in word_set("author_roles") or last in word_set("group_roles") else m
+
+
 @dataclass
 class _Index:
     """Per-release lookups built once: paragraph and sentence starts, the people."""
@@ -97,7 +113,8 @@ def _index(text: str, people: People | None) -> _Index:
 
 
 def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
-              prev_mention: str, person_tail: bool, rank: int, n: int) -> tuple[float, ...]:
+              prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
+              person: int = -1) -> tuple[float, ...]:
     mention = text[s:e]
     if is_tail:
         kind = classify_mention(mention)
@@ -117,8 +134,9 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
                     and not _SENT_SPLIT.search(between) and "\n" not in between)
     after = text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
-    pi = ix.people.person_at(s)
+    pi = person if person >= 0 else ix.people.person_at(s)
     p = ix.people.persons[pi] if pi >= 0 else None
+    match = ix.people.role_score(role, pi) if role and pi >= 0 else 0.0
     return (
         float(is_tail), *(float(kind == k) for k in KINDS),
         float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
@@ -131,6 +149,7 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
         min(len(p.mentions), 10) / 10.0 if p else 0.0,
         float(p is not None and p.mentions[0][0] < LEAD_CHARS),
         float(citation),
+        float(person >= 0), match, float(pi >= 0 and pi == ix.people.guest_index),
     )
 
 
@@ -168,12 +187,17 @@ def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = N
                 seen.add((r[0], r[1]))
                 uniq.append(r)
         uniq = uniq[:12]
+        role = _role_tail(text, tail)
         cands = []
         for rank, (s, e, kind, src) in enumerate(uniq):
             k = "name" if kind == "tail" else kind
-            feats = _features(text, ix, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq))
+            feats = _features(text, ix, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq), role)
             cands.append(Candidate(s, e, text[s:e], k if src != "tail" else KINDS[int(np.argmax(feats[1:6]))],
                                    src, feats))
+        if role:
+            for pi, (s, e) in ix.people.proposed(role, q.start, PERSON_CANDIDATES):
+                feats = _features(text, ix, q, s, e, "name", False, prev_mention, True, len(cands), len(uniq), role, pi)
+                cands.append(Candidate(s, e, text[s:e], "name", "person", feats, pi))
         out.append(cands)
         if tail:
             prev_mention = text[tail[0]:tail[1]]
@@ -223,6 +247,11 @@ def attribute_people(text: str, scorer=None) -> tuple[list[Quote], tuple[Person,
             if cited:
                 j = cited[0]
             c = cs[j]
+            if c.source == "person":  # the ranker chose a person for the role in the tail
+                t = cs[0]
+                out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, people.persons[c.person].name,
+                                 t.text, t.start, t.end, "role-person", round(float(p[j]) * 0.8, 4), c.person))
+                continue
             res = resolve(c.text, text, q.start, people)
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, res.speaker, c.text,
                              c.start, c.end, res.how, round(float(p[j]) * res.score, 4), res.person))

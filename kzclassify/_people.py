@@ -129,8 +129,8 @@ _ADJ_LOCATIVE = re.compile(r"(дағы|дегі|тағы|тегі)$")  # "Ази
 
 def _not_name(w: str) -> bool:
     """A place or a common noun written with a capital, unless a known first name."""
-    if w in word_set("first_names") or "." in w:
-        return False
+    if w in word_set("first_names") or "." in w or w.lower() in _PARTICLES:
+        return False  # "Бен ван Берден": a capitalised particle starts a name
     return (w in word_set("place_words") or w in word_set("common_capitalised") or w in _PARTICLES
             or bool(_ADJ_LOCATIVE.search(w)))
 
@@ -184,18 +184,24 @@ def _head_match(role_head: str, title_words: list[str]) -> bool:
     return False
 
 
+def _expand(phrase: str) -> str:
+    """Abbreviations written out ("АҚШ Президенті" → "Америка Құрама Штаттары Президенті")."""
+    ab = lexicon()["abbreviations"]
+    return " ".join(ab.get(w, w) for w in phrase.split())
+
+
 def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
     """How well a role ("Израиль елшісі") matches a person's written titles, 0..1.
 
     The role's head word (or a synonym: "көшбасшысы" ~ "Президенті") must be in
     one title; the score is the share of the role's content words found there.
     """
-    rw = [w for w in role.split() if len(w) >= _MIN_MATCH and w.lower() not in word_set("verb_words")]
+    rw = [w for w in _expand(role).split() if len(w) >= _MIN_MATCH and w.lower() not in word_set("verb_words")]
     if not rw:
         return 0.0
     best = 0.0
     for t in titles:
-        tw = t.split()
+        tw = _expand(t).split()
         if not _head_match(rw[-1], tw):
             continue
         hit = 1 + sum(any(words_match(w, x) for x in tw) for w in rw[:-1])
@@ -415,21 +421,62 @@ class People:
         k = bisect.bisect_left(self._others, (position, -1))
         return self._others[k - 1] if k else (-1, -1)
 
+    def _scores(self, role: str) -> dict[int, float]:
+        """Title match of ``role`` for every non-president person with one (> 0), computed once per role."""
+        scores = self._role_scores.get(role)
+        if scores is None:
+            scores = {i: sc for i, p in enumerate(self.persons) if not self._president[i]
+                      for sc in (title_match(role, p.titles),) if sc > 0}
+            self._role_scores[role] = scores
+        return scores
+
+    def role_score(self, role: str, i: int) -> float:
+        """How well person ``i``'s titles match ``role`` (0..1)."""
+        return self._scores(role).get(i, 0.0)
+
+    @property
+    def guest_index(self) -> int:
+        """The non-president named clearly most often (twice the next), -1 if none."""
+        return self._guest
+
+    def proposed(self, role: str, position: int, k: int) -> list[tuple[int, tuple[int, int]]]:
+        """Up to ``k`` persons who may hold ``role`` at ``position``, each with the mention nearest before it
+        (else its first): title matches, the guest, then the last non-presidents named before (bounded walk)."""
+        scores = self._scores(role)
+        top = max(scores.values(), default=0.0)
+        order = sorted(scores, key=lambda i: -scores[i])
+        if top >= 0.5:  # the release names someone with this title: only they hold it
+            order = [i for i in order if scores[i] == top]
+        elif self._guest >= 0:
+            order.append(self._guest)
+        j = bisect.bisect_left(self._others, (position, -1))
+        if top < 0.5:
+            order.extend(i for _, i in reversed(self._others[max(0, j - 4 * k):j]))
+        out, seen = [], set()
+        for i in order:
+            if i in seen:
+                continue
+            seen.add(i)
+            last = self._last_before(i, position)
+            st = last if last >= 0 else self._person_starts[i][0]
+            m = next(mm for mm in self.persons[i].mentions if mm[0] == st)
+            out.append((i, (m[0], m[1])))
+            if len(out) == k:
+                break
+        return out
+
     def by_role(self, role: str, position: int) -> tuple[int, float]:
         """The person the release names with this role: (index, match score), (-1, 0) if none.
 
         Best title match first; among equal matches the nearest mention before
         ``position``, else the first after it. Title scores are computed once per role.
         """
-        scores = self._role_scores.get(role)
-        if scores is None:
-            scores = [(title_match(role, p.titles), i) for i, p in enumerate(self.persons) if not self._president[i]]
-            scores = [(sc, i) for sc, i in scores if sc > 0]
-            top = max((sc for sc, _ in scores), default=0.0)
-            scores = [(sc, i) for sc, i in scores if sc == top]
-            self._role_scores[role] = scores
+        scores = self._scores(role)
+        top = max(scores.values(), default=0.0)
         best, best_key = -1, (0.0, 0, 0)
-        for sc, i in scores:
+        for i, sc in scores.items():
+            if sc < top:
+                continue
             last = self._last_before(i, position)
             key = (sc, 1 if last >= 0 else 0, last if last >= 0 else -self._person_starts[i][0])
             if key > best_key:
@@ -458,7 +505,7 @@ class People:
         self._person_starts = [sorted(m[0] for m in p.mentions) for p in self.persons]
         self._others = sorted((st, i) for i, sts in enumerate(self._person_starts) if not self._president[i] for st in sts)
         self._group_starts = [g[0] for g in self.groups]
-        self._role_scores: dict[str, list[tuple[float, int]]] = {}
+        self._role_scores: dict[str, dict[int, float]] = {}
         counts = sorted(((len(p.mentions), i) for i, p in enumerate(self.persons) if not self._president[i]), reverse=True)
         self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
 
@@ -466,7 +513,7 @@ class People:
 @lru_cache(maxsize=1)
 def _tokayev_as_other() -> re.Pattern:
     roles = "|".join(re.escape(r) for r in lexicon()["non_president_roles_before_tokayev"])
-    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев")
+    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -83,11 +83,28 @@ def training_examples(rows: list[dict], candidates_fn=None):
             gq = gold.get((q.start, q.end))
             if gq is None:
                 continue
-            for c in cands:
+            labels = [candidate_label(text, c, gq) for c in cands]
+            if any(c.source == "person" and l for c, l in zip(cands, labels)):
+                # the gold speaker is a person proposed for the role: the role itself is not the answer
+                labels = [0 if c.source == "tail" else l for c, l in zip(cands, labels)]
+            for c, l in zip(cands, labels):
                 X.append(c.features)
-                y.append(int(c.start < gq["mention_end"] and gq["mention_start"] < c.end))
+                y.append(l)
                 g.append(i)
     return np.array(X, dtype=np.float32), np.array(y), np.array(g)
+
+
+def candidate_label(text: str, c, gq: dict) -> int:
+    """1 for the right candidate: a proposed person whose canonical name is the gold speaker,
+    any other candidate that overlaps the gold speaker mention."""
+    if getattr(c, "source", "") == "person":
+        return int(text[c.start:c.end] and _person_name(text, c) == gq["speaker"])
+    return int(c.start < gq["mention_end"] and gq["mention_start"] < c.end)
+
+
+def _person_name(text: str, c) -> str:
+    from kzclassify._speakers import people_of
+    return people_of(text).persons[c.person].name
 
 
 def _gold_kind(text: str, q: dict, detected: dict) -> str:
