@@ -24,6 +24,8 @@ from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
+                          r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
 
 KINDS = ("name", "president", "first_president", "role", "pronoun")
 FEATURES = (
@@ -130,8 +132,10 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
         between = text[e:q.start]  # bounded: context candidates lie within CONTEXT_CHARS
         prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
         # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
-        citation = (bool(GENITIVE.search(mention)) and len(between) <= 40 and between.rstrip(" ").endswith(("«", ":"))
-                    and not _SENT_SPLIT.search(between) and "\n" not in between)
+        # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
+        citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
+            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not _SENT_SPLIT.search(between))
+            or bool(_IN_DOCUMENT.match(between)))
     after = text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
     pi = person if person >= 0 else ix.people.person_at(s)

@@ -15,15 +15,12 @@ from importlib import resources
 UP = "А-ЯӘҒҚҢӨҰҮҺІЁ"
 LO = "а-яәғқңөұүһіё"
 
-WORD = re.compile(rf"[{UP}{LO}A-Za-z][{UP}{LO}A-Za-z'-]*")
-CAPWORD = re.compile(rf"^[{UP}][{LO}]+(?:-[{UP}]?[{LO}]+)*$")
 INITIALS = re.compile(rf"^((?:[{UP}]\.\s?)+)([{UP}][{LO}-]+)$")
 
 # case endings of a word as a whole (a name inside a sentence)
 GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
 DATIVE = re.compile(r"(ға|ге|қа|ке|на|не)$")
 OBLIQUE = re.compile(r"(ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|ға|ге|қа|ке|ты|ті|ны|ні)$")
-CASE = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|на|не|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те|ын|ін)$")
 SPLIT_CASE = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те)$")
 # a word that cannot start a name: locatives and adverbs ("Астанада", "кейін")
 NOT_NAME_START = re.compile(r"(нда|нде|ында|інде|уде|еде|ада|кейін|соң)$")
@@ -78,12 +75,6 @@ def is_title_word(w: str) -> bool:
     s = _sets()
     return (w in s["title_words"] or w in s["roles"] or "Республика" in w or "Президент" in w
             or w[:1].islower() and w not in s["name_particles"] or w.startswith("«") or w.endswith("»"))
-
-
-def stem(word: str) -> str:
-    """A crude stem for matching titles across case forms ("елшісі" / "елшісінің" → "елші")."""
-    w = word.lower()
-    return w[:-3] if len(w) > 6 else w[:-1] if len(w) > 4 else w
 
 
 def strip_case(word: str, known: frozenset[str] | set[str] = frozenset()) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._morphology import (GENITIVE, INITIALS, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
-                          is_title_word, lexicon, strip_case, title_kind, trailing_title_kind, word_set)
+                          is_title_word, lexicon, strip_case, title_kind, word_set)
 from ._types import Person
 
 # a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
@@ -36,6 +36,7 @@ _PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "�
 _CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
 _CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
 _NEXT_WORD = re.compile(r"\s+(\S+)")
+_SPEECH = frozenset(("деді", "деп", "делінген", "деген", "дейді", "депті"))
 TITLE_WINDOW = 90  # characters before a name searched for its title
 TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
 _MIN_MATCH = 4  # shorter words never decide a title match ("Бас", "істер")
@@ -204,8 +205,11 @@ def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
         tw = _expand(t).split()
         if not _head_match(rw[-1], tw):
             continue
-        hit = 1 + sum(any(words_match(w, x) for x in tw) for w in rw[:-1])
-        best = max(best, hit / len(rw))
+        matched = [any(words_match(w, x) for x in tw) for w in rw[:-1]]
+        sc = (1 + sum(matched)) / len(rw)
+        if any(w[:1].isupper() and not m for w, m in zip(rw, matched)):
+            sc = min(sc, 0.4)  # "Иран Президенті" is not "Ресей ... Президенті": a named country must match
+        best = max(best, sc)
     return best
 
 
@@ -331,8 +335,7 @@ class People:
             surname = strip_case(words[-1], self.tokens)
             form, strong = f"{initials}{surname}", True
         else:
-            inflected = len(words) == 1 or OBLIQUE.search(words[-1])
-            surname = strip_case(words[-1], self.tokens) if inflected else words[-1]
+            surname = strip_case(words[-1], self.tokens)  # "Михаил Бродскийді" → "Бродский"
             form = " ".join((*words[:-1], surname))
             strong = (len(words) >= 2 and not all(w in common for w in words)) or bool(SURNAME_LIKE.search(surname))
         if title_kind(surname) or surname in common and len(words) == 1:
@@ -371,8 +374,9 @@ class People:
         before = self.text[max(0, s - TITLE_WINDOW):s]
         k = max((m.end() for m in _CLAUSE_STOP.finditer(before)), default=0)
         tw = (before[k:].strip() + " " + inside).split()
-        starts = word_set("sentence_starts")
-        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0])):
+        starts, verbs = word_set("sentence_starts"), word_set("verb_words")
+        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0]) or tw[0] in verbs or tw[0] in _SPEECH
+                      or tw[0] in "–—-"):
             tw.pop(0)
         return " ".join(tw)
 
@@ -398,15 +402,6 @@ class People:
         if i < 0 and " " in name:
             i = self._index.get(name.split()[-1], -1)
         return i
-
-    def full_name(self, surname: str) -> str:
-        """Fullest written form of a surname in the release ("Тоқаев" → "Қасым-Жомарт Тоқаев")."""
-        i = self._index.get(surname, -1)
-        return self.persons[i].name if i >= 0 else surname
-
-    def mentions_between(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
-        """Mentions starting in [lo, hi), in text order."""
-        return self.mentions[bisect.bisect_left(self._starts, lo):bisect.bisect_left(self._starts, hi)]
 
     def is_president(self, i: int) -> bool:
         return self._president[i]
@@ -540,8 +535,3 @@ def era_president(text: str) -> str:
     if any(c in text for c in lx["tokayev_era_cues"]):
         return tok
     return naz
-
-
-def trailing_president(mention: str) -> str | None:
-    """The president title kind a mention is or ends with (see ``_morphology.trailing_title_kind``)."""
-    return title_kind(mention) or trailing_title_kind(mention)
