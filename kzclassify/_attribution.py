@@ -128,8 +128,8 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     sent_start = ix.sent[k - 1] if k else 0
     prev_sent = False
     citation = False
-    if s < q.start:
-        between = text[e:q.start]  # bounded: context candidates lie within CONTEXT_CHARS
+    if s < q.start and q.start - e <= CONTEXT_CHARS:  # bounded: a proposed person may be named far before
+        between = text[e:q.start]
         prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
         # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
         # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author

@@ -241,7 +241,9 @@ GROUP_WORDS = 10  # a group's name has at most this many words before its head n
 def find_groups(text: str) -> list[tuple[int, int, str]]:
     """Groups named as the subject of a sentence ("Қарағанды ... университетінің ұжымы"): from the sentence
     start to the head noun, at most GROUP_WORDS words; one bounded look back per head noun found."""
-    out = []
+    out: list[tuple[int, int, str]] = []
+    if not any(h in text for h in word_set("group_roles")):  # most releases name no group: one C scan each
+        return out
     for m in _group_heads().finditer(text):
         lo = max(0, m.start() - 200)
         window = text[lo:m.start()]
@@ -285,6 +287,7 @@ class People:
         self._by: dict[str, _Builder] = {}
         self._mention_person: dict[int, str] = {}  # mention start → person key
         self._parsed: dict[str, tuple | None] = {}
+        common, starts = word_set("common_capitalised"), word_set("sentence_starts")
         for m in _MENTION.finditer(text):
             if m.group("name") is None:
                 kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
@@ -298,6 +301,9 @@ class People:
                     b.mentions.append((m.start(), m.end(), m.group()))
                     self._mention_person[m.start()] = key
                 continue
+            run = m.group("name")
+            if " " not in run and (run in common or run in starts):
+                continue  # one capitalised common word ("Кездесу", "Сондай-ақ"): no name, no candidate
             for s, e in split_run(text, m.start(), m.end()):
                 self.mentions.append((s, e, "name"))
                 if not self._names_a_title(s, e):
@@ -452,9 +458,8 @@ class People:
             if i in seen:
                 continue
             seen.add(i)
-            last = self._last_before(i, position)
-            st = last if last >= 0 else self._person_starts[i][0]
-            m = next(mm for mm in self.persons[i].mentions if mm[0] == st)
+            k_ = bisect.bisect_left(self._person_starts[i], position)  # mentions are sorted by start
+            m = self.persons[i].mentions[k_ - 1 if k_ else 0]
             out.append((i, (m[0], m[1])))
             if len(out) == k:
                 break
@@ -508,7 +513,17 @@ class People:
 @lru_cache(maxsize=1)
 def _tokayev_as_other() -> re.Pattern:
     roles = "|".join(re.escape(r) for r in lexicon()["non_president_roles_before_tokayev"])
-    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?Тоқаев", re.IGNORECASE)
+    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?$", re.IGNORECASE)
+
+
+def _tokayev_as_other_in(text: str) -> bool:
+    """Tokayev named in another office ("Сенат төрағасы Қ.Тоқаев"): the words before each "Тоқаев" only."""
+    i = text.find("Тоқаев")
+    while i >= 0:
+        if _tokayev_as_other().search(text, max(0, i - 60), i):
+            return True
+        i = text.find("Тоқаев", i + 1)
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -522,7 +537,7 @@ def era_president(text: str) -> str:
     lx = lexicon()
     naz, tok = lx["presidents"]["nazarbayev"], lx["presidents"]["tokayev"]
     n_tok = text.count("Тоқаев")
-    if n_tok and _tokayev_as_other().search(text):
+    if n_tok and _tokayev_as_other_in(text):
         n_tok = 0
     # Nazarbayev named as the first President (not the sitting one) does not count for his era
     n_naz = text.count("Назарбаев")
