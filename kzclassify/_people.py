@@ -287,6 +287,7 @@ class People:
         self._by: dict[str, _Builder] = {}
         self._mention_person: dict[int, str] = {}  # mention start → person key
         self._parsed: dict[str, tuple | None] = {}
+        self._person_end = 0  # where the last person mention ends: a title is not read past it
         common, starts = word_set("common_capitalised"), word_set("sentence_starts")
         for m in _MENTION.finditer(text):
             if m.group("name") is None:
@@ -300,6 +301,7 @@ class People:
                     b.forms[full] = b.forms.get(full, 0) + 1
                     b.mentions.append((m.start(), m.end(), m.group()))
                     self._mention_person[m.start()] = key
+                    self._person_end = m.end()
                 continue
             run = m.group("name")
             if " " not in run and (run in common or run in starts):
@@ -374,10 +376,12 @@ class People:
             t = self._title_before(s, title)
             if t:
                 b.titles.append(t)
+        self._person_end = e
 
     def _title_before(self, s: int, inside: str) -> str:
         """The title inside a mention, with the clause just before it (bounded: TITLE_WINDOW characters)."""
-        before = self.text[max(0, s - TITLE_WINDOW):s]
+        # not past the person named before ("Қасым-Жомарт Тоқаев Израиль ... елшісі ⟨Name⟩")
+        before = self.text[max(0, s - TITLE_WINDOW, self._person_end):s]
         k = max((m.end() for m in _CLAUSE_STOP.finditer(before)), default=0)
         tw = (before[k:].strip() + " " + inside).split()
         starts, verbs = word_set("sentence_starts"), word_set("verb_words")

@@ -38,6 +38,13 @@ def test_role_resolves_to_the_person_named_with_it(text, speaker):
     assert a.quotes[0].person >= 0
 
 
+def test_titles_are_read_next_to_the_name_not_past_the_person_before():
+    people = People("Қасым-Жомарт Тоқаев Израиль Мемлекетінің Төтенше және өкілетті елшісі Михаил Бродскийді қабылдады.")
+    (p,) = [p for p in people.persons if p.name == "Михаил Бродский"]
+    assert p.titles == ("Израиль Мемлекетінің Төтенше және өкілетті елшісі",)
+    assert p.mentions == ((70, 87, "Михаил Бродскийді"),)
+
+
 def test_a_role_nobody_holds_stays_a_role_with_a_low_score():
     got, a = speakers("Жиында өңірдің даму барысы талқыланды.\n– Жол салынды, – деді облыс әкімі.")
     assert got == ["облыс әкімі"] and a.quotes[0].person == -1 and a.quotes[0].score < 0.5
