@@ -1,13 +1,18 @@
-"""Quote → speaker mention → canonical speaker.
+"""Quote → the person who speaks it, through the people of the release.
 
-Stage 1 (this module + the ``quote_speaker`` ONNX ranker): candidate mentions
-around each quote (the attribution tail, names and titles in the text before
-it, the previous quote's speaker) are scored by a trained ranker from the
-features below; the best one is the speaker mention.
-Stage 2 (``_speakers.resolve``): the mention becomes a canonical person.
+The people of the release (``_people.People``) are built once. For every quote
+the candidates are the attribution tail, the mentions before the quote and,
+when the tail is a role ("– деді дипломат"), the persons of the release proposed
+for that role; a trained ranker (the ``quote_speaker`` ONNX model) scores them
+from the features below, mention-level and person-level. A chosen person gives
+the speaker directly (its canonical name); a chosen mention is resolved to its
+person by ``_speakers.resolve`` (names, the president's titles by era, roles by
+the titles written with a person, letter authors, groups). Guide rules finish:
+a pronoun is never the speaker, words cited in the genitive are the cited person's.
 
 Candidate generation and features live here so that training imports exactly
-what inference runs.
+what inference runs. Everything is linear in the text: per-release indexes are
+built once and looked up by bisect.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ FEATURES = (
 PERSON_CANDIDATES = 6  # persons proposed for a role tail: title matches, the guest, the last named before
 _CITATION = FEATURES.index("citation_genitive")
 LEAD_CHARS = 300  # the lead: where a release introduces its people
+
 
 @dataclass(frozen=True)
 class Candidate:

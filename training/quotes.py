@@ -1,8 +1,10 @@
-"""Stage 2 (quotes): train the quote → speaker-mention ranker and evaluate the whole
-quote system (rule detection + ranker + canonical resolution) against the rule baseline.
+"""Stage 2 (quotes): train the quote → speaker ranker and evaluate the whole quote system
+(rule detection + people stage + ranker + resolution) against the rule baseline and the previous ranker.
 
 Evaluation is k-fold over releases (GroupKFold): the ranker never sees the
-release it is scored on. Figures are by quote kind (dash / guillemet / telegram).
+release it is scored on. Figures are by quote kind (dash / guillemet / telegram),
+by error family (``quote_family``, tagged automatically on every annotated quote)
+and on the untouched slice (the test-split releases, never read while writing rules).
 """
 from __future__ import annotations
 
