@@ -29,6 +29,7 @@ from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_PARTICIPLE = re.compile(r"^[^\W\d_]*[а-яәғқңөұүһі](?:ған|ген|қан|кен)$")
 _IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
                           r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
 
@@ -87,6 +88,8 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     words = mention.split()
     if not any(ch.isupper() for ch in mention) and words[-1] not in word_set("roles") and mention not in word_set("pronouns"):
         return None  # verb or document words, not a person ("сөзіне назар аударды", "құттықтау")
+    if _PARTICIPLE.search(words[-1]):
+        return None  # "деді БҰҰ саммитінде сөйлеген сөзінде": where he spoke, not who
     return s, s + len(mention)
 
 

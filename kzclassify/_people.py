@@ -393,9 +393,11 @@ class People:
     def _names_a_title(self, s: int, e: int) -> bool:
         """A genitive run followed by a title names a country or body, not a person
         ("Америка Құрама Штаттарының Президенті", "Еуропалық комиссияның төрағасы")."""
+        nxt = _NEXT_WORD.match(self.text, e)
+        if nxt and nxt.group(1) == "атындағы":
+            return True  # "М.Х.Дулати атындағы университет": a body named after someone
         if not GENITIVE.search(self.text[s:e]):
             return False
-        nxt = _NEXT_WORD.match(self.text, e)
         return bool(nxt) and (nxt.group(1) in word_set("title_words") or nxt.group(1) in word_set("roles")
                               or "Президент" in nxt.group(1) or "министр" in nxt.group(1).lower())
 
