@@ -70,10 +70,22 @@ def word_set(name: str) -> frozenset[str]:
     return _sets()[name]
 
 
+@lru_cache(maxsize=4096)
+def _title_stem(w: str) -> bool:
+    """A capitalised title in another case ("Әміріне", "Королінің")."""
+    ends = set(endings()) | set(TITLE_INFLECTIONS)
+    for t in _sets()["title_words"]:
+        if len(t) >= 4 and w.startswith(t[:-1]) and (w[len(t):] in ends and w.startswith(t)
+                                                      or t[-1] in "іы" and w[len(t) - 1:] in TITLE_INFLECTIONS):
+            return True  # "Исламов" is no "Ислам" in another case: only case endings may follow
+    return False
+
+
 def is_title_word(w: str) -> bool:
     """A word of a title or role, or any lowercase non-particle word: not part of a person's name."""
     s = _sets()
     return (w in s["title_words"] or w in s["roles"] or "Республика" in w or "Президент" in w
+            or w[:1].isupper() and _title_stem(w)
             or w[:1].islower() and w not in s["name_particles"] or w.startswith("«") or w.endswith("»"))
 
 

@@ -349,8 +349,8 @@ class People:
         if title_kind(surname) or surname in common and len(words) == 1:
             return None
         # "Испанияның Королі Фелипе": a bare first name after a title is a person
-        strong = strong or bool(title and len(surname) >= 3 and is_title_word(title.split()[-1])
-                                and title.split()[-1] not in common)
+        head = title.split()[-1] if title else ""
+        strong = strong or bool(len(surname) >= 3 and (head in word_set("roles") or "Президент" in head))
         alias = lexicon()["president_aliases"].get(form)
         if alias:
             form, surname, strong = alias, alias.split()[-1], True
