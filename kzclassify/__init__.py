@@ -6,12 +6,12 @@
 """
 from ._api import MAX_CHARS, Analyzer, analyze, classify, classify_many, extract_quotes, info
 from ._model import ModelError
-from ._types import Analysis, Quote, ReleaseType
+from ._types import Analysis, Person, Quote, ReleaseType
 from .corpus import CorpusError, Release, read_releases
 
 from ._version import __version__
 
 __all__ = [
-    "MAX_CHARS", "Analysis", "Analyzer", "CorpusError", "ModelError", "Quote", "Release", "ReleaseType",
+    "MAX_CHARS", "Analysis", "Analyzer", "CorpusError", "ModelError", "Person", "Quote", "Release", "ReleaseType",
     "analyze", "classify", "classify_many", "extract_quotes", "info", "read_releases",
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._attribution import FEATURES, attribute
+from ._attribution import FEATURES, attribute, attribute_people
 from ._features import type_input
 from ._model import LoadedModel, ModelError, check_model, load_model, model_root
 from ._text import looks_kazakh
@@ -111,9 +111,10 @@ class Analyzer:
         return attribute(text, self._score_candidates)
 
     def analyze(self, text: str) -> Analysis:
-        """Release type and quotes of one text, with warnings about unusual input."""
+        """Release type, quotes and people of one text, with warnings about unusual input."""
         text = _check_text(text)
-        return Analysis(self.classify(text), tuple(self.extract_quotes(text)), warnings_for(text))
+        quotes, people = attribute_people(text, self._score_candidates) if text.strip() else ([], ())
+        return Analysis(self.classify(text), tuple(quotes), warnings_for(text), people)
 
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""
@@ -152,7 +153,7 @@ def extract_quotes(text: str) -> list[Quote]:
 
 
 def analyze(text: str) -> Analysis:
-    """Release type and quotes of one text, with warnings about unusual input."""
+    """Release type, quotes and people of one text, with warnings about unusual input."""
     return default_analyzer().analyze(text)
 
 

@@ -1,13 +1,18 @@
-"""Quote → speaker mention → canonical speaker.
+"""Quote → the person who speaks it, through the people of the release.
 
-Stage 1 (this module + the ``quote_speaker`` ONNX ranker): candidate mentions
-around each quote (the attribution tail, names and titles in the text before
-it, the previous quote's speaker) are scored by a trained ranker from the
-features below; the best one is the speaker mention.
-Stage 2 (``_speakers.resolve``): the mention becomes a canonical person.
+The people of the release (``_people.People``) are built once. For every quote
+the candidates are the attribution tail, the mentions before the quote and,
+when the tail is a role ("– деді дипломат"), the persons of the release proposed
+for that role; a trained ranker (the ``quote_speaker`` ONNX model) scores them
+from the features below, mention-level and person-level. A chosen person gives
+the speaker directly (its canonical name); a chosen mention is resolved to its
+person by ``_speakers.resolve`` (names, the president's titles by era, roles by
+the titles written with a person, letter authors, groups). Guide rules finish:
+a pronoun is never the speaker, words cited in the genitive are the cited person's.
 
 Candidate generation and features live here so that training imports exactly
-what inference runs.
+what inference runs. Everything is linear in the text: per-release indexes are
+built once and looked up by bisect.
 """
 from __future__ import annotations
 
@@ -17,27 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._morphology import DATIVE, DOC_NOUN, GENITIVE, SPEECH_AFTER, word_set
+from ._people import People
 from ._quotes import QuoteSpan, find_quotes
-from ._types import Quote
-from ._speakers import _NOT_NAME_START, LO, UP, _is_title_word, classify_mention, lexicon, resolve
+from ._speakers import classify_mention, resolve
+from ._types import Person, Quote
 
-_DOC_NOUN = re.compile(
-    r"\s+(?:жеделхат\w*|хат|хатта|хатында|хатын|хаты|хатымен|хаттарында|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
-    r"көңіл\s+айту\s+\w+|кітаб\w*|мәлімдеме\w*|баяндама\w*)$")
-_MENTION = re.compile(
-    rf"(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
-    rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
-    rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
-    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
-    rf"|(?P<name>(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|II|ІІ)){{1,6}})"
-)
-_SPEECH_AFTER = re.compile(
-    r"(айтты|деді|атап өтті|сөйле|жолдады|жіберді|жеделхат|хат\w*|құттықта|көңіл айт|мәлімде|"
-    r"тоқталды|түйіндеді|жазды|жазған|жеткізді|білдірді|сөз\w*|ой\w* бөлісті|пікір\w*)")
-_CASE_END = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те)$")
-_GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
-_DATIVE = re.compile(r"(ға|ге|қа|ке|на|не)$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_PARTICIPLE = re.compile(r"^[^\W\d_]*[а-яәғқңөұүһі](?:ған|ген|қан|кен)$")
+_IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
+                          r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
 
 KINDS = ("name", "president", "first_president", "role", "pronoun")
 FEATURES = (
@@ -45,7 +39,14 @@ FEATURES = (
     "para_distance", "char_distance", "in_previous_sentence", "in_same_paragraph", "sentence_initial",
     "speech_verb_after", "genitive", "dative", "same_as_previous_speaker", "quote_is_telegram",
     "quote_has_person_tail", "rank_from_quote", "n_candidates",
+    # person-level (from the people of the release)
+    "is_person", "person_mentions", "person_in_lead", "citation_genitive",
+    # a person of the release proposed for a role in the tail ("– деді дипломат" → Роберт Флойд)
+    "person_candidate", "role_title_match", "is_guest",
 )
+PERSON_CANDIDATES = 6  # persons proposed for a role tail: title matches, the guest, the last named before
+_CITATION = FEATURES.index("citation_genitive")
+LEAD_CHARS = 300  # the lead: where a release introduces its people
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ class Candidate:
     end: int
     text: str
     kind: str
-    source: str  # "tail", "context" or "previous"
+    source: str  # "tail", "context" or "person" (a person of the release proposed for a role tail)
     features: tuple[float, ...]
+    person: int = -1  # for "person" candidates: index into People.persons
 
 
 def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
@@ -67,7 +69,7 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     """
     if q.tail_start < 0 or not q.tail:
         return None
-    verbs = set(lexicon()["verb_words"])
+    verbs = word_set("verb_words")
     spans = [(m.start() + q.tail_start, m.end() + q.tail_start, m.group())
              for m in re.finditer(r"\S+", text[q.tail_start:q.tail_start + len(q.tail) + 1])]
     spans = [sp for sp in spans if sp[1] <= q.tail_start + len(q.tail) + 1]
@@ -79,88 +81,99 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
         return None
     s, e = spans[0][0], spans[-1][1]
     mention = text[s:e].rstrip(".,")
-    while _DOC_NOUN.search(mention):
-        mention = _DOC_NOUN.sub("", mention)
-    if not mention.strip() or _DOC_NOUN.fullmatch(" " + text[s:e].rstrip(".,")):
+    while DOC_NOUN.search(mention):
+        mention = DOC_NOUN.sub("", mention)
+    if not mention.strip() or DOC_NOUN.fullmatch(" " + text[s:e].rstrip(".,")):
         return None  # the tail names only the document ("делінген жеделхатта")
-    lx = lexicon()
     words = mention.split()
-    if not any(ch.isupper() for ch in mention) and words[-1] not in lx["roles"] and mention not in lx["pronouns"]:
+    if not any(ch.isupper() for ch in mention) and words[-1] not in word_set("roles") and mention not in word_set("pronouns"):
         return None  # verb or document words, not a person ("сөзіне назар аударды", "құттықтау")
+    if _PARTICIPLE.search(words[-1]):
+        return None  # "деді БҰҰ саммитінде сөйлеген сөзінде": where he spoke, not who
     return s, s + len(mention)
-
-
-def _all_mentions(text: str) -> list[tuple[int, int, str]]:
-    """Every person mention (name, title, role) in the text, in order: one scan per release."""
-    out = []
-    for m in _MENTION.finditer(text):
-        kind = ("first_president" if m.group("first") else "president" if m.group("pres")
-                else "role" if m.group("role") else "name")
-        if kind != "name":
-            out.append((m.start(), m.end(), kind))
-            continue
-        # "Барак Обама Нұрсұлтан Назарбаевты", "Нұрсұлтан Назарбаев Қазақстанда": split into mentions;
-        # "Кипр Республикасының Президенті Никос Анастасиадис" stays one (title + name)
-        words = [(w.start() + m.start(), w.end() + m.start(), w.group()) for w in re.finditer(r"\S+", m.group())]
-        while words and (words[0][2] in lexicon()["sentence_starts"] or _NOT_NAME_START.search(words[0][2])):
-            words.pop(0)
-        cur: list = []
-        for w in words:
-            if cur and w[2].startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")):
-                out.append((cur[0][0], cur[-1][1], "name"))
-                cur = []
-            if len(cur) >= 2 and _is_title_word(w[2]) and not _is_title_word(cur[-1][2]):
-                out.append((cur[0][0], cur[-1][1], "name"))  # "Назарбаев Қытай Төрағасы Си..."
-                cur = []
-            if not (not cur and w[2].startswith("Қазақстан")):
-                cur.append(w)
-            if len(cur) >= 2 and _CASE_END.search(w[2]) and not _is_title_word(w[2]):
-                out.append((cur[0][0], cur[-1][1], "name"))
-                cur = []
-        if cur:
-            out.append((cur[0][0], cur[-1][1], "name"))
-    return out
 
 
 CONTEXT_CHARS = 700  # how far before a quote mentions are candidates
 
 
-def _features(text: str, nl: list[int], q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
-              prev_mention: str, person_tail: bool, rank: int, n: int) -> tuple[float, ...]:
+def _role_tail(text: str, tail: tuple[int, int] | None) -> str:
+    """The tail mention when it is a role a person of the release may hold ("дипломат", "Иран Президенті");
+    "" for names, the president's titles, pronouns, letter authors and groups (resolved by rules)."""
+    if not tail:
+        return ""
+    m = " ".join(text[tail[0]:tail[1]].split())
+    if classify_mention(m) != "role":
+        return ""
+    last = m.split()[-1]
+    return "" if last in word_set("author_roles") or last in word_set("group_roles") else m
+
+
+@dataclass
+class _Index:
+    """Per-release lookups built once: paragraph and sentence starts, the people."""
+
+    nl: list[int]
+    sent: list[int]  # offsets where a sentence starts (after ". ", "! ", a newline)
+    people: People
+
+
+def _index(text: str, people: People | None) -> _Index:
+    nl = [m.start() for m in re.finditer("\n", text)]
+    sent = sorted({m.end() for m in _SENT_SPLIT.finditer(text)} | {i + 1 for i in nl})
+    return _Index(nl, sent, people or People(text))
+
+
+def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
+              prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
+              person: int = -1) -> tuple[float, ...]:
     mention = text[s:e]
     if is_tail:
         kind = classify_mention(mention)
         kind = kind if kind in KINDS else "role"
-    para_q = bisect.bisect_left(nl, q.start)  # paragraph index = newlines before the offset
-    para_m = bisect.bisect_left(nl, s)
+    para_q = bisect.bisect_left(ix.nl, q.start)  # paragraph index = newlines before the offset
+    para_m = bisect.bisect_left(ix.nl, s)
     dist = (s - q.end) if s >= q.end else (q.start - e)
-    line_start = text.rfind("\n", 0, s) + 1
-    sent_start = max(line_start, max((m.end() for m in _SENT_SPLIT.finditer(text, line_start, s)), default=line_start))
+    k = bisect.bisect_right(ix.sent, s)
+    sent_start = ix.sent[k - 1] if k else 0
     prev_sent = False
-    if s < q.start:
+    citation = False
+    if s < q.start and q.start - e <= CONTEXT_CHARS:  # bounded: a proposed person may be named far before
         between = text[e:q.start]
         prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
+        # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
+        # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
+        citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
+            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not _SENT_SPLIT.search(between))
+            or bool(_IN_DOCUMENT.match(between)))
     after = text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
+    pi = person if person >= 0 else ix.people.person_at(s)
+    p = ix.people.persons[pi] if pi >= 0 else None
+    match = ix.people.role_score(role, pi) if role and pi >= 0 else 0.0
     return (
         float(is_tail), *(float(kind == k) for k in KINDS),
         float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
         float(para_q == para_m), float(text[sent_start:s].strip() == ""),
-        float(bool(_SPEECH_AFTER.search(after))), float(bool(_GENITIVE.search(last))),
-        float(bool(_DATIVE.search(last)) and kind != "first_president"),
+        float(bool(SPEECH_AFTER.search(after))), float(bool(GENITIVE.search(last))),
+        float(bool(DATIVE.search(last)) and kind != "first_president"),
         float(bool(prev_mention) and mention == prev_mention), float(q.kind == "telegram"),
         float(person_tail), min(rank, 10) / 10.0, min(n, 20) / 20.0,
+        float(p is not None or kind in ("president", "first_president")),
+        min(len(p.mentions), 10) / 10.0 if p else 0.0,
+        float(p is not None and p.mentions[0][0] < LEAD_CHARS),
+        float(citation),
+        float(person >= 0), match, float(pi >= 0 and pi == ix.people.guest_index),
     )
 
 
-def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
-    """Candidate speaker mentions for every quote, in quote order."""
+def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
+    """Candidate speaker mentions for every quote, in quote order (people built once if not given)."""
     out: list[list[Candidate]] = []
     if not quotes:
         return out
     prev_mention = ""
-    nl = [m.start() for m in re.finditer("\n", text)]
-    mentions = _all_mentions(text)
+    ix = _index(text, people)
+    mentions = ix.people.mentions
     m_starts = [m[0] for m in mentions]
     q_starts = [q.start for q in quotes]
     q_ends = [q.end for q in quotes]
@@ -176,7 +189,9 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
             raw.append((tail[0], tail[1], "tail", "tail"))
         lo = bisect.bisect_left(m_starts, q.start - CONTEXT_CHARS)
         hi = bisect.bisect_left(m_starts, q.start)
-        ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])]
+        # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
+        ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
+               and (c[2] != "name" or ix.people.person_at(c[0]) >= 0)]
         for s, e, kind in reversed(ctx):  # nearest first
             raw.append((s, e, kind, "context"))
         seen, uniq = set(), []
@@ -185,12 +200,17 @@ def candidates_for(text: str, quotes: list[QuoteSpan]) -> list[list[Candidate]]:
                 seen.add((r[0], r[1]))
                 uniq.append(r)
         uniq = uniq[:12]
+        role = _role_tail(text, tail)
         cands = []
         for rank, (s, e, kind, src) in enumerate(uniq):
             k = "name" if kind == "tail" else kind
-            feats = _features(text, nl, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq))
+            feats = _features(text, ix, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq), role)
             cands.append(Candidate(s, e, text[s:e], k if src != "tail" else KINDS[int(np.argmax(feats[1:6]))],
                                    src, feats))
+        if role:
+            for pi, (s, e) in ix.people.proposed(role, q.start, PERSON_CANDIDATES):
+                feats = _features(text, ix, q, s, e, "name", False, prev_mention, True, len(cands), len(uniq), role, pi)
+                cands.append(Candidate(s, e, text[s:e], "name", "person", feats, pi))
         out.append(cands)
         if tail:
             prev_mention = text[tail[0]:tail[1]]
@@ -206,14 +226,15 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute(text: str, scorer) -> list[Quote]:
-    """Quotes of ``text`` with speakers (the runtime path of ``kzclassify.extract_quotes``).
+def attribute_people(text: str, scorer) -> tuple[list[Quote], tuple[Person, ...]]:
+    """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them).
 
     ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
     ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
     quotes = find_quotes(text)
-    all_cands = candidates_for(text, quotes)
+    people = People(text)
+    all_cands = candidates_for(text, quotes, people)
     flat = [c for cs in all_cands for c in cs]
     probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)
     out, i = [], 0
@@ -226,10 +247,24 @@ def attribute(text: str, scorer) -> list[Quote]:
             # "деді ол": a pronoun is not a speaker; take the best candidate that names someone
             if classify_mention(cs[j].text) == "pronoun" and len(cs) > 1:
                 j = next((int(k) for k in order if classify_mention(cs[int(k)].text) != "pronoun"), j)
+            # the guide: a quote cited in the genitive ("Елбасының: «...»") is the words of whom it cites
+            cited = [k for k, c in enumerate(cs) if c.features[_CITATION]]
+            if cited:
+                j = cited[0]
             c = cs[j]
-            res = resolve(c.text, text, q.start)
+            if c.source == "person":  # the ranker chose a person for the role in the tail
+                t = cs[0]
+                out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, people.persons[c.person].name,
+                                 t.text, t.start, t.end, "role-person", round(float(p[j]) * 0.8, 4), c.person))
+                continue
+            res = resolve(c.text, text, q.start, people)
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, res.speaker, c.text,
-                             c.start, c.end, res.how, round(float(p[j]) * res.score, 4)))
+                             c.start, c.end, res.how, round(float(p[j]) * res.score, 4), res.person))
         else:
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, "", "", -1, -1, "none", 0.0))
-    return out
+    return out, tuple(people.persons)
+
+
+def attribute(text: str, scorer) -> list[Quote]:
+    """Quotes of ``text`` with speakers (the runtime path of ``kzclassify.extract_quotes``)."""
+    return attribute_people(text, scorer)[0]

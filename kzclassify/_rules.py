@@ -7,7 +7,7 @@ scorer (tail mention, else the nearest mention before) and the canonical-speaker
 """
 from __future__ import annotations
 
-from ._attribution import attribute, rule_scorer
+from ._attribution import attribute_people, rule_scorer
 from ._features import lead_and_body, type_cues
 from ._types import Analysis, ReleaseType
 
@@ -29,5 +29,5 @@ def rule_analysis(text: str) -> Analysis:
     labels = [lb for lb, _ in type_cues()]
     p = 0.6 if cue else 0.2
     scores = {lb: p if lb == label else (1.0 - p) / (len(labels) - 1) for lb in labels}
-    quotes = tuple(attribute(text, rule_scorer)) if text.strip() else ()
-    return Analysis(ReleaseType.from_scores(scores), quotes)
+    quotes, people = attribute_people(text, rule_scorer) if text.strip() else ([], ())
+    return Analysis(ReleaseType.from_scores(scores), tuple(quotes), (), people)

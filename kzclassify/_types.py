@@ -51,9 +51,25 @@ class Quote:
     mention_end: int
     resolved_by: str
     score: float
+    person: int = -1  # index into Analysis.people; -1 when the speaker is a role or nobody
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person of a release: ``name`` canonical (nominative, fullest form written in the release),
+    ``titles`` the titles and roles written next to the name, ``mentions`` every
+    ``(start, end, text)`` that names the person (names, initials, inflected surnames, titles)."""
+
+    name: str
+    titles: tuple[str, ...]
+    mentions: tuple[tuple[int, int, str], ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "titles": list(self.titles),
+                "mentions": [{"start": s, "end": e, "text": t} for s, e, t in self.mentions]}
 
 
 @dataclass(frozen=True)
@@ -63,7 +79,8 @@ class Analysis:
     release_type: ReleaseType
     quotes: tuple[Quote, ...]
     warnings: tuple[str, ...] = ()
+    people: tuple[Person, ...] = ()
 
     def to_dict(self) -> dict:
         return {"release_type": self.release_type.to_dict(), "quotes": [q.to_dict() for q in self.quotes],
-                "warnings": list(self.warnings)}
+                "warnings": list(self.warnings), "people": [p.to_dict() for p in self.people]}

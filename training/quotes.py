@@ -1,11 +1,15 @@
-"""Stage 2 (quotes): train the quote → speaker-mention ranker and evaluate the whole
-quote system (rule detection + ranker + canonical resolution) against the rule baseline.
+"""Stage 2 (quotes): train the quote → speaker ranker and evaluate the whole quote system
+(rule detection + people stage + ranker + resolution) against the rule baseline and the previous ranker.
 
 Evaluation is k-fold over releases (GroupKFold): the ranker never sees the
-release it is scored on. Figures are by quote kind (dash / guillemet / telegram).
+release it is scored on. Figures are by quote kind (dash / guillemet / telegram),
+by error family (``quote_family``, tagged automatically on every annotated quote)
+and on the untouched slice (the test-split releases, never read while writing rules).
 """
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ import numpy as np
 
 from kzclassify._attribution import FEATURES, attribute, candidates_for, rule_scorer
 from kzclassify._quotes import find_quotes
+from kzclassify._speakers import classify_mention
 
 from . import evaluate, tracking
 from labeling.metrics import SpanCounts
@@ -22,6 +27,34 @@ from labeling.metrics import SpanCounts
 MODEL_NAME, EXPERIMENT = tracking.QUOTES_MODEL, tracking.QUOTES_EXPERIMENT
 SEED = 0
 KINDS = ("dash", "guillemet", "telegram")
+# error families of the issue (speaker attribution), tagged automatically on every annotated quote
+FAMILIES = ("name", "president_title", "role_to_person", "role_only", "citation", "letter_digest", "telegram")
+_DIGEST = re.compile(r"хаттар\w*\s[^.]{0,80}келіп\s+түс|хат\s+иелері|хат\s+авторлары|хаттар\w*\s+легі")
+_GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
+BEFORE = Path(__file__).resolve().parent / "baselines" / "quote_speaker_before.json"
+
+
+def quote_family(text: str, q: dict, kind: str, digest: bool) -> str:
+    """The error family of an annotated quote, from its gold mention and speaker (no reading needed).
+
+    letter_digest: a quote of a letters digest not by a president; telegram: a telegram quote;
+    citation: the speaker is named in the genitive right before the quote (someone reads out or cites
+    another's words); president_title / role_to_person / role_only by the mention and the speaker; name otherwise.
+    """
+    mention, speaker = q["speaker_mention"], q["speaker"]
+    person = any(w[:1].isupper() for w in speaker.split())
+    mkind = classify_mention(mention) if mention else "none"
+    if digest and mkind not in ("president", "first_president"):
+        return "letter_digest"
+    if kind == "telegram":
+        return "telegram"
+    if mention and _GENITIVE.search(mention) and 0 <= q["mention_end"] <= q["start"]:
+        return "citation"
+    if mkind in ("president", "first_president"):
+        return "president_title"
+    if mkind in ("role", "pronoun", "none"):
+        return "role_to_person" if person and speaker != mention else "role_only"
+    return "name"
 
 
 @dataclass
@@ -39,7 +72,7 @@ def ranker():
     return LogisticRegression(C=1.0, max_iter=2000)
 
 
-def training_examples(rows: list[dict]):
+def training_examples(rows: list[dict], candidates_fn=None):
     """(X, y, groups): candidate features, 1 if the candidate overlaps the gold mention,
     release index; only detected quotes whose span equals a gold quote are used."""
     X, y, g = [], [], []
@@ -47,15 +80,32 @@ def training_examples(rows: list[dict]):
         text = r["text"]
         quotes = find_quotes(text)
         gold = {(q["start"], q["end"]): q for q in r["quotes"]}
-        for q, cands in zip(quotes, candidates_for(text, quotes)):
+        for q, cands in zip(quotes, (candidates_fn or candidates_for)(text, quotes)):
             gq = gold.get((q.start, q.end))
             if gq is None:
                 continue
-            for c in cands:
+            labels = [candidate_label(text, c, gq) for c in cands]
+            if any(c.source == "person" and l for c, l in zip(cands, labels)):
+                # the gold speaker is a person proposed for the role: the role itself is not the answer
+                labels = [0 if c.source == "tail" else l for c, l in zip(cands, labels)]
+            for c, l in zip(cands, labels):
                 X.append(c.features)
-                y.append(int(c.start < gq["mention_end"] and gq["mention_start"] < c.end))
+                y.append(l)
                 g.append(i)
     return np.array(X, dtype=np.float32), np.array(y), np.array(g)
+
+
+def candidate_label(text: str, c, gq: dict) -> int:
+    """1 for the right candidate: a proposed person whose canonical name is the gold speaker,
+    any other candidate that overlaps the gold speaker mention."""
+    if getattr(c, "source", "") == "person":
+        return int(text[c.start:c.end] and _person_name(text, c) == gq["speaker"])
+    return int(c.start < gq["mention_end"] and gq["mention_start"] < c.end)
+
+
+def _person_name(text: str, c) -> str:
+    from kzclassify._speakers import people_of
+    return people_of(text).persons[c.person].name
 
 
 def _gold_kind(text: str, q: dict, detected: dict) -> str:
@@ -65,23 +115,55 @@ def _gold_kind(text: str, q: dict, detected: dict) -> str:
     return "guillemet" if q["start"] > 0 and text[q["start"] - 1] == "«" else "dash"
 
 
-def evaluate_rows(rows: list[dict], scorer) -> dict[str, SpanCounts]:
-    counts = {k: SpanCounts() for k in ("all",) + KINDS}
+GROUPS = ("all",) + KINDS + tuple(f"family.{f}" for f in FAMILIES) + ("untouched",)
+
+
+def evaluate_rows(rows: list[dict], scorer, attribute_fn=None) -> dict[str, SpanCounts]:
+    """Quote and speaker counts by group: all, quote kind, error family (gold quotes; predicted quotes
+    go to the family of the gold quote with the same span), and the untouched slice (test-split releases)."""
+    from .data import split_of
+    attribute_fn = attribute_fn or attribute
+    counts = {k: SpanCounts() for k in GROUPS}
     for r in rows:
         text = r["text"]
-        pred = attribute(text, scorer)
+        pred = attribute_fn(text, scorer)
         detected = {(p.start, p.end): p.kind for p in pred}
-        for kind in ("all",) + KINDS:
-            gold = [(q["start"], q["end"], q["speaker"]) for q in r["quotes"]
-                    if kind == "all" or _gold_kind(text, q, detected) == kind]
-            pr = [(p.start, p.end, p.speaker) for p in pred if kind == "all" or p.kind == kind]
-            counts[kind].add(text, gold, pr)
+        digest = bool(_DIGEST.search(text))
+        fam = {(q["start"], q["end"]): quote_family(text, q, _gold_kind(text, q, detected), digest) for q in r["quotes"]}
+        for group in GROUPS:
+            if group == "untouched" and split_of(r["id"]) != "test":
+                continue
+            if group.startswith("family."):
+                f = group.split(".", 1)[1]
+                gold = [(q["start"], q["end"], q["speaker"]) for q in r["quotes"] if fam[(q["start"], q["end"])] == f]
+                pr = [(p.start, p.end, p.speaker) for p in pred if fam.get((p.start, p.end)) == f]
+            else:
+                gold = [(q["start"], q["end"], q["speaker"]) for q in r["quotes"]
+                        if group in ("all", "untouched") or _gold_kind(text, q, detected) == group]
+                pr = [(p.start, p.end, p.speaker) for p in pred if group in ("all", "untouched") or p.kind == group]
+            counts[group].add(text, gold, pr)
     return counts
+
+
+def cross_validate(rows: list[dict], folds: int, attribute_fn=None, training_fn=None) -> dict[str, dict[str, SpanCounts]]:
+    """5-fold over releases: the rule baseline and the ranker trained without the scored releases."""
+    from sklearn.model_selection import GroupKFold
+    X, y, groups = (training_fn or training_examples)(rows)
+    out = {"rules": {k: SpanCounts() for k in GROUPS}, "ranker": {k: SpanCounts() for k in GROUPS}}
+    for tr, te in GroupKFold(min(folds, len(rows))).split(np.arange(len(rows)), groups=np.arange(len(rows))):
+        tr_set = set(tr.tolist())
+        m = np.array([g in tr_set for g in groups])
+        model = ranker().fit(X[m], y[m])
+        test_rows = [rows[i] for i in te]
+        for name, scorer in (("rules", rule_scorer), ("ranker", lambda x, model=model: model.predict_proba(x)[:, 1])):
+            c = evaluate_rows(test_rows, scorer, attribute_fn)
+            for k in c:
+                _merge(out[name][k], c[k])
+    return out
 
 
 def train(export_path=None, store=None, folds: int = 5, limit: int | None = None, register: bool = True) -> Result:
     import mlflow
-    from sklearn.model_selection import GroupKFold
 
     from .data import DEFAULT_EXPORT, all_rows, build_dataset, digest
 
@@ -100,28 +182,23 @@ def train(export_path=None, store=None, folds: int = 5, limit: int | None = None
         mlflow.log_params({"folds": folds, "n_releases": len(rows), "n_candidates": len(y),
                            "n_positive": int(y.sum()), "features": ",".join(FEATURES), "seed": SEED})
         # cross-validated system evaluation: ranker trained without the scored releases
-        sys_counts = {"rules": {k: SpanCounts() for k in ("all",) + KINDS},
-                      "ranker": {k: SpanCounts() for k in ("all",) + KINDS}}
-        n_splits = min(folds, len(rows))
-        for tr, te in GroupKFold(n_splits).split(np.arange(len(rows)), groups=np.arange(len(rows))):
-            tr_set = set(tr.tolist())
-            m = np.array([g in tr_set for g in groups])
-            model = ranker().fit(X[m], y[m])
-            test_rows = [rows[i] for i in te]
-            for name, scorer in (("rules", rule_scorer), ("ranker", lambda x, model=model: model.predict_proba(x)[:, 1])):
-                c = evaluate_rows(test_rows, scorer)
-                for k in c:
-                    _merge(sys_counts[name][k], c[k])
+        sys_counts = cross_validate(rows, folds)
         table = {name: {k: v.summary() for k, v in by_kind.items()} for name, by_kind in sys_counts.items()}
+        if BEFORE.exists() and not limit:  # the previous ranker, measured with its own code (see the file)
+            table = {f"ranker-before ({json.loads(BEFORE.read_text())['commit'][:7]})": json.loads(BEFORE.read_text())["table"],
+                     **table}
         for name, by_kind in table.items():
+            safe = re.sub(r"[^\w.-]+", "_", name).strip("_")
             for kind, mets in by_kind.items():
-                mlflow.log_metrics({f"{name}.{kind}.{k}": float(v) for k, v in mets.items()
-                                    if isinstance(v, float) and not np.isnan(v)})
+                mlflow.log_metrics({f"{safe}.{kind}.{k}": float(v) for k, v in mets.items()
+                                    if isinstance(v, (int, float)) and not np.isnan(v)})
         chosen = "ranker"
         final = ranker().fit(X, y)
         mlflow.log_metrics({"cv_quote_f1": table[chosen]["all"]["exact_f1"],
                             "cv_speaker_acc": table[chosen]["all"]["speaker_acc_exact"],
-                            "cv_e2e_f1": table[chosen]["all"]["e2e_f1"]})
+                            "cv_e2e_f1": table[chosen]["all"]["e2e_f1"],
+                            "untouched_speaker_acc": table[chosen]["untouched"]["speaker_acc_exact"],
+                            "untouched_e2e_f1": table[chosen]["untouched"]["e2e_f1"]})
         with tempfile.TemporaryDirectory() as td:
             d = Path(td)
             evaluate.write_json(d / "quote_eval_cv.json", table)

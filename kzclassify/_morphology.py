@@ -1,0 +1,137 @@
+"""Kazakh letters, case endings, speech verbs and titles: the one home of the lexicon.
+
+Every stage that needs a letter class, a case ending or a word list imports it
+from here; the word lists themselves are data in ``kzclassify/data/lexicon.json``,
+read once by :func:`lexicon`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+# Kazakh Cyrillic letter classes (Ё included: Russian names keep it, "Пётр", "Королёв")
+UP = "А-ЯӘҒҚҢӨҰҮҺІЁ"
+LO = "а-яәғқңөұүһіё"
+
+INITIALS = re.compile(rf"^((?:[{UP}]\.\s?)+)([{UP}][{LO}-]+)$")
+
+# case endings of a word as a whole (a name inside a sentence)
+GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
+DATIVE = re.compile(r"(ға|ге|қа|ке|на|не)$")
+OBLIQUE = re.compile(r"(ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|ға|ге|қа|ке|ты|ті|ны|ні)$")
+SPLIT_CASE = re.compile(r"(ты|ті|ны|ні|ға|ге|қа|ке|ның|нің|тың|тің|дың|дің|мен|бен|пен|нда|нде|да|де|та|те)$")
+# a word that cannot start a name: locatives and adverbs ("Астанада", "кейін")
+NOT_NAME_START = re.compile(r"(нда|нде|ында|інде|уде|еде|ада|кейін|соң)$")
+SURNAME_LIKE = re.compile(r"(ов|ев|ова|ева|ёв|ёва|ин|ина|енко|ян|ұлы|қызы|ский|ская|иев|иева)$")
+# the possessive/case tails a title takes ("Президенті" → "Президентінің", "басшысы" → "басшысының")
+TITLE_INFLECTIONS = ("інің", "ының", "іне", "ына", "ін", "ын", "імен", "ымен", "інде", "ында")
+
+# speech verbs after a mention ("... айтты", "... жолдады")
+SPEECH_AFTER = re.compile(
+    r"(айтты|деді|атап өтті|сөйле|жолдады|жіберді|жеделхат|хат\w*|құттықта|көңіл айт|мәлімде|"
+    r"тоқталды|түйіндеді|жазды|жазған|жеткізді|білдірді|сөз\w*|ой\w* бөлісті|пікір\w*)")
+# the document a quote's tail may name instead of a person ("делінген жеделхатта")
+DOC_NOUN = re.compile(
+    r"\s+(?:жеделхат\w*|хат|хатта|хатында|хатын|хаты|хатымен|хаттарында|құттықтау\w*|үндеу\w*|жолдау\w*|мақала\w*|сөзі\w*|"
+    r"көңіл\s+айту\s+\w+|кітаб\w*|мәлімдеме\w*|баяндама\w*)$")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict:
+    """The lexicon (``kzclassify/data/lexicon.json``), read once."""
+    with resources.files("kzclassify").joinpath("data/lexicon.json").open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+@lru_cache(maxsize=1)
+def endings() -> tuple[str, ...]:
+    """Case endings, longest first."""
+    return tuple(sorted(set(lexicon()["case_endings"]), key=len, reverse=True))
+
+
+@lru_cache(maxsize=8192)
+def _endings_of(tail: str) -> tuple[str, ...]:
+    """The case endings (longest first) a word ending in ``tail`` (its last 7 letters) ends with."""
+    return tuple(e for e in endings() if tail.endswith(e))
+
+
+@lru_cache(maxsize=1)
+def _sets() -> dict:
+    lx = lexicon()
+    return {k: frozenset(lx[k]) for k in ("title_words", "roles", "name_particles", "sentence_starts",
+                                          "verb_words", "pronouns", "group_roles", "common_capitalised",
+                                          "place_words", "first_names", "author_roles")}
+
+
+def word_set(name: str) -> frozenset[str]:
+    """A lexicon word list as a set (``title_words``, ``roles``, ``verb_words``, ...)."""
+    return _sets()[name]
+
+
+@lru_cache(maxsize=4096)
+def _title_stem(w: str) -> bool:
+    """A capitalised title in another case ("Әміріне", "Королінің")."""
+    ends = set(endings()) | set(TITLE_INFLECTIONS)
+    for t in _sets()["title_words"]:
+        if len(t) >= 4 and w.startswith(t[:-1]) and (w[len(t):] in ends and w.startswith(t)
+                                                      or t[-1] in "іы" and w[len(t) - 1:] in TITLE_INFLECTIONS):
+            return True  # "Исламов" is no "Ислам" in another case: only case endings may follow
+    return False
+
+
+def is_title_word(w: str) -> bool:
+    """A word of a title or role, or any lowercase non-particle word: not part of a person's name."""
+    s = _sets()
+    return (w in s["title_words"] or w in s["roles"] or "Республика" in w or "Президент" in w
+            or w[:1].isupper() and _title_stem(w)
+            or w[:1].islower() and w not in s["name_particles"] or w.startswith("«") or w.endswith("»"))
+
+
+def strip_case(word: str, known: frozenset[str] | set[str] = frozenset()) -> str:
+    """A name token without its case ending, checked against the words of the release.
+
+    The shortest stripped form that occurs as a whole word in ``known`` wins;
+    otherwise only endings of two or more letters that leave a 4+ letter stem.
+    """
+    cands = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(word) - len(e) >= 3]
+    seen = [c for c in cands if c in known]
+    if seen:
+        return min(seen, key=len)
+    long = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(e) >= 2 and len(word) - len(e) >= 4]
+    return long[0] if long else word
+
+
+@lru_cache(maxsize=4096)
+def title_kind(mention: str) -> str | None:
+    """"first_president" / "president" when the mention is such a title, in any case form."""
+    m = " ".join(mention.split())
+    lx = lexicon()
+    for kind, titles in (("first_president", lx["first_president_titles"]),
+                         ("president", lx["sitting_president_titles"])):
+        for t in sorted(titles, key=len, reverse=True):
+            if m == t or (m.startswith(t) and m[len(t):] in endings()):
+                return kind
+            # inflection that changes the title's last letters: Президенті → Президентінің
+            base = t[:-1] if t.endswith(("і", "ы")) else t
+            if m.startswith(base) and len(m) - len(base) <= 5 and " " not in m[len(base):]:
+                rest = m[len(base):]
+                if rest in TITLE_INFLECTIONS or rest in endings():
+                    return kind
+    return None
+
+
+@lru_cache(maxsize=4096)
+def trailing_title_kind(mention: str) -> str | None:
+    """The president title a longer phrase ends with ("Саяси кеңес отырысын ашқан Мемлекет басшысы")."""
+    words = mention.split()
+    for k in range(min(len(words), 5), 0, -1):
+        kind = title_kind(" ".join(words[-k:]))
+        if kind:
+            # "Ресей Президенті" is another country's president, not a title of the release's president
+            head = words[-k - 1] if len(words) > k else ""
+            if k < len(words) and kind == "president" and head[:1].isupper() and words[-k].startswith("Президент"):
+                return None
+            return kind
+    return None

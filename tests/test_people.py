@@ -1,0 +1,133 @@
+"""The people of a release and speaker attribution through them, one inline Kazakh example per error family
+(issue 13: roles tied to a named person, name boundaries, citations, letter digests, telegrams)."""
+import pytest
+
+import kzclassify
+from kzclassify._people import People, title_match, trim_name
+from kzclassify._speakers import resolve
+
+NAZARBAYEV, TOKAYEV = "Нұрсұлтан Назарбаев", "Қасым-Жомарт Тоқаев"
+
+
+def speakers(text):
+    a = kzclassify.analyze(text)
+    for q in a.quotes:  # every quote's person points into Analysis.people and names its speaker
+        if q.person >= 0:
+            assert a.people[q.person].name == q.speaker
+    for p in a.people:  # every mention of a person indexes the text
+        for s, e, t in p.mentions:
+            assert text[s:e] == t
+    return [q.speaker for q in a.quotes], a
+
+
+# (1) a role or title the release ties to a named person elsewhere ------------------------------------------
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Қасым-Жомарт Тоқаев Израиль Мемлекетінің Төтенше және өкілетті елшісі Михаил Бродскийді қабылдады.\n"
+     "– Біз Қазақстанмен ынтымақтастықты бағалаймыз, – деді Израиль елшісі.", "Михаил Бродский"),
+    ("Нұрсұлтан Назарбаев Тәжікстан Президенті Эмомали Рахмонмен келіссөздер жүргізді.\n"
+     "– Екі ел арасындағы сауда өсіп келеді, – деді Тәжікстан көшбасшысы.", "Эмомали Рахмон"),
+    ("Мемлекет басшысы Америка Құрама Штаттарының Президенті Дональд Трамппен кездесті.\n"
+     "– Біз серіктестікті жалғастырамыз, – деді АҚШ Президенті.", "Дональд Трамп"),
+    ("Қасым-Жомарт Тоқаев Роберт Флойдты қабылдады. Роберт Флойд ұйымның жұмысы туралы айтты.\n"
+     "– Бұл мен үшін ерекше күн, – деді дипломат.", "Роберт Флойд"),
+])
+def test_role_resolves_to_the_person_named_with_it(text, speaker):
+    got, a = speakers(text)
+    assert got == [speaker]
+    assert a.quotes[0].person >= 0
+
+
+def test_titles_are_read_next_to_the_name_not_past_the_person_before():
+    people = People("Қасым-Жомарт Тоқаев Израиль Мемлекетінің Төтенше және өкілетті елшісі Михаил Бродскийді қабылдады.")
+    (p,) = [p for p in people.persons if p.name == "Михаил Бродский"]
+    assert p.titles == ("Израиль Мемлекетінің Төтенше және өкілетті елшісі",)
+    assert p.mentions == ((70, 87, "Михаил Бродскийді"),)
+
+
+def test_a_role_nobody_holds_stays_a_role_with_a_low_score():
+    got, a = speakers("Жиында өңірдің даму барысы талқыланды.\n– Жол салынды, – деді облыс әкімі.")
+    assert got == ["облыс әкімі"] and a.quotes[0].person == -1 and a.quotes[0].score < 0.5
+
+
+def test_titles_match_across_case_forms_synonyms_and_abbreviations():
+    assert title_match("Израиль елшісі", ["Израиль Мемлекетінің Төтенше және өкілетті елшісі"]) == 1.0
+    assert title_match("Тәжікстан көшбасшысы", ["Тәжікстан Президенті"]) == 1.0
+    assert title_match("АҚШ Президентінің", ["Америка Құрама Штаттарының Президенті"]) == 1.0
+    assert title_match("Иран Президенті", ["Ресей Федерациясының Президенті"]) < 0.5
+
+
+# (2) name boundaries --------------------------------------------------------------------------------------
+
+def test_multi_word_foreign_names_keep_their_particles():
+    text = ("Сауд Арабиясы Корольдігінен Гурм бен Саид Әл-Милхан сенім грамоталарын тапсырды.\n"
+            "– Біздің елдеріміз жақын, – деді Гурм бен Саид Әл-Милхан.")
+    got, a = speakers(text)
+    assert got == ["Гурм бен Саид Әл-Милхан"]
+
+
+def test_a_place_is_not_glued_to_a_name_and_a_common_phrase_is_no_person():
+    people = People("Роберт Флойд Семей полигонының аумағын аралады. Ұлы Отан соғысының ардагерлері келді. "
+                    "Назарбаев бен Путин кездесті.")
+    names = [p.name for p in people.persons]
+    assert "Роберт Флойд" in names
+    assert not any("Отан" in n or "Семей" in n for n in names)
+    assert trim_name(["Жеделхатта", "Дональд", "Трамп"]) == ["Дональд", "Трамп"]
+
+
+def test_inflected_surnames_and_initials_join_the_fullest_form():
+    people = People("Мемлекет басшысы Гүлшара Әбдіқалықоваға тапсырма берді. Г.Әбдіқалықова есеп берді. "
+                    "Әбдіқалықованың айтуынша, жұмыс жалғасады.")
+    (p,) = [p for p in people.persons if "Әбдіқалықова" in p.name]
+    assert p.name == "Гүлшара Әбдіқалықова" and len(p.mentions) == 3
+
+
+def test_the_president_titles_are_one_person_with_the_name():
+    people = People("Қасым-Жомарт Тоқаев кездесу өткізді. Мемлекет басшысы тапсырма берді.")
+    assert [p.name for p in people.persons] == [TOKAYEV]
+    assert len(people.persons[0].mentions) == 2
+
+
+# (3) someone reading out or citing another person's words -------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Мемлекеттік хатшы Гүлшара Әбдіқалықова өз сөзінде Елбасының жастар жөніндегі: «Болашаққа деген үмітіміз – сіздер» деген сөзін еске салды.",
+    "Жиынды ашқан Г.Әбдіқалықова Нұрсұлтан Назарбаевтың: «Мемлекет әрдайым өз қауіпсіздігін қамтамасыз етеді» деген сөзін келтірді.",
+])
+def test_cited_words_belong_to_whom_they_cite(text):
+    got, _ = speakers(text)
+    assert got == [NAZARBAYEV]
+
+
+# (4) letter digests: each quote to its own letter's author -------------------------------------------------
+
+def test_letter_digest_quotes_go_to_each_letters_author():
+    text = ("Елбасының атына хаттар келіп түсуде.\n"
+            "Қарағанды мемлекеттік техникалық университетінің ұжымы Елбасыға алғыс білдірді. "
+            "«Біз бастамаларыңызды қолдаймыз», – деп жазады авторлар.\n"
+            "Алматы қаласының тұрғыны Ахмет Серікбаев та хат жолдады. «Елімізге табыс тілеймін», – деп жазады автор.")
+    got, _ = speakers(text)
+    assert got == ["Қарағанды мемлекеттік техникалық университетінің ұжымы", "Ахмет Серікбаев"]
+
+
+# (5) telegrams without a name near the quote ---------------------------------------------------------------
+
+def test_telegram_quote_goes_to_its_author_the_era_president():
+    text = ("Қасым-Жомарт Тоқаев Жапония Премьер-Министріне көңіл айту жеделхатын жолдады.\n"
+            "«Қайғыңызға ортақпын», – делінген жеделхатта.")
+    got, _ = speakers(text)
+    assert got == [TOKAYEV]
+
+
+def test_resolve_alone_builds_the_people_once_per_text():
+    text = "Ресей Президенті Владимир Путин келді. Қазақстан Президенті оны қарсы алды."
+    assert resolve("Ресей Президенті", text, len(text)).speaker == "Владимир Путин"
+    assert resolve("Путинге", text).speaker == "Владимир Путин"
+
+
+def test_people_in_the_json():
+    a = kzclassify.analyze("Ресей Президенті Владимир Путин келді.\n– Біз доспыз, – деді Владимир Путин.")
+    d = a.to_dict()
+    assert d["people"][0]["name"] == "Владимир Путин" and d["people"][0]["titles"] == ["Ресей Президенті"]
+    assert d["quotes"][0]["person"] == 0
+    assert isinstance(a.people[0], kzclassify.Person)

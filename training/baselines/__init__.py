@@ -1,0 +1,1 @@
+"""Earlier models re-measured with their own code, so the evaluation table can keep a "before" row."""
