@@ -6,9 +6,10 @@ agreement, validation). Offsets index the task's ``text`` (the release display t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 
-from kzclassify import Analysis, Quote, ReleaseType
+from kzclassify import Analysis, Person, Quote, ReleaseType
 
 from .schema import Schema, schema
 
@@ -32,10 +33,22 @@ class Annotation:
         return self.analysis.quotes
 
 
-def annotated(release_type: str, quotes=(), note: str = "") -> Annotation:
-    """An Annotation from a label and quotes given as Quote or (start, end, mention_start, mention_end, speaker)
-    over ``text`` — see ``annotated_quote``."""
-    return Annotation(Analysis(ReleaseType.from_scores({release_type: 1.0}), tuple(quotes)), note)
+def annotated(release_type: str, quotes=(), note: str = "", mentions=()) -> Annotation:
+    """An Annotation from a label, its quotes (see ``annotated_quote``) and the other ``mentions``
+    of people as ``(start, end, text, canonical name)`` (PERSON regions). The people of the release
+    are the speakers' and the mentions' canonical names, each with its mentions, in order of first
+    mention; every quote points at its speaker's person."""
+    quotes = tuple(quotes)
+    named = [(q.mention_start, q.mention_end, q.speaker_mention, q.speaker)
+             for q in quotes if q.mention_start >= 0 and q.speaker]
+    grouped: dict[str, set[tuple[int, int, str]]] = {}
+    for s, e, said, name in named + [m for m in mentions if m[3]]:
+        grouped.setdefault(name, set()).add((s, e, said))
+    people = sorted((Person(name, (), tuple(sorted(ms))) for name, ms in grouped.items()),
+                    key=lambda p: (p.mentions[0][:2], p.name))
+    index = {p.name: i for i, p in enumerate(people)}
+    quotes = tuple(replace(q, person=index.get(q.speaker, -1)) for q in quotes)
+    return Annotation(Analysis(ReleaseType.from_scores({release_type: 1.0}), quotes, (), tuple(people)), note)
 
 
 def annotated_quote(text: str, start: int, end: int, mention_start: int, mention_end: int, speaker: str) -> Quote:
@@ -56,7 +69,9 @@ def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str
     """Encode an analysis (a model's) or an annotation (an annotator's) as Label Studio ``result``
     items, as the UI saves them. ``origin`` is "manual" for annotations and "prediction" for
     pre-annotations. A quote without a speaker mention is left out: the config links every QUOTE
-    to a SPEAKER region, and the annotator adds what the model did not find.
+    to a SPEAKER region, and the annotator adds what the model did not find. Every other mention
+    of a person of ``analysis.people`` becomes a PERSON region with the person's canonical name,
+    unless it is a SPEAKER region already or overlaps a quote or a speaker mention.
     """
     sc = sc or schema()
     analysis, note = (ann.analysis, ann.note) if isinstance(ann, Annotation) else (ann, "")
@@ -84,9 +99,36 @@ def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str
                         "type": "textarea", "origin": origin, "value": {**value, "text": [q.speaker]}})
         out.append({"from_id": qid, "to_id": sid, "type": "relation", "direction": "right",
                     "labels": [sc.relation_labels[0]] if sc.relation_labels else []})
+    out += _person_regions(analysis, sc, origin)
     if note:
         out.append({"id": "note", "from_name": sc.note_name, "to_name": sc.text_name,
                     "type": "textarea", "origin": origin, "value": {"text": [note]}})
+    return out
+
+
+def _person_regions(analysis: Analysis, sc: Schema, origin: str) -> list[dict]:
+    """PERSON regions (span + canonical name) for the mentions of ``analysis.people`` that are free:
+    not inside or across a quote or a speaker mention. O(m log m) in the number of spans."""
+    taken = sorted({(q.start, q.end) for q in analysis.quotes}
+                   | {(q.mention_start, q.mention_end) for q in analysis.quotes if q.mention_start >= 0})
+    starts, reach, far = [s for s, _ in taken], [], -1
+    for _, e in taken:  # reach[i]: the furthest end among the first i + 1 taken spans
+        far = max(far, e)
+        reach.append(far)
+    out: list[dict] = []
+    seen: set[tuple[int, int]] = set()
+    for person in analysis.people:
+        for s, e, said in sorted(person.mentions):
+            i = bisect_right(starts, e - 1) - 1  # the taken spans that start before this mention ends
+            if (s, e) in seen or not 0 <= s < e or (i >= 0 and reach[i] > s):
+                continue
+            seen.add((s, e))
+            pid = f"p{len(seen)}"
+            value = {"start": s, "end": e, "text": said}
+            out.append({"id": pid, "from_name": sc.span_name, "to_name": sc.text_name, "type": "labels",
+                        "origin": origin, "value": {**value, "labels": ["PERSON"]}})
+            out.append({"id": pid, "from_name": sc.canonical_name, "to_name": sc.text_name,
+                        "type": "textarea", "origin": origin, "value": {**value, "text": [person.name]}})
     return out
 
 
@@ -151,12 +193,19 @@ def from_results(results: list, text: str, sc: Schema | None = None) -> Annotati
         if f not in spans or t not in spans:
             problems.append(f"relation {f}->{t} points to a missing region")
             continue
+        person = next((r for r in (f, t) if spans[r]["label"] == "PERSON"), None)
+        if person is not None:
+            problems.append(f"relation {f}->{t} links PERSON {person}: a PERSON is never linked; "
+                            "the one who says a quote is its SPEAKER")
+            continue
         if spans[f]["label"] != "QUOTE" or spans[t]["label"] != "SPEAKER":
             problems.append(f"relation {f}->{t} must go from a QUOTE to a SPEAKER")
             continue
         said_by.setdefault(f, []).append(t)
     quotes = []
     for rid, sp in spans.items():
+        if sp["label"] == "PERSON":  # a mention of a person, named or not (a nameless one names no one)
+            continue
         if sp["label"] == "SPEAKER":
             if not canon.get(rid):
                 problems.append(f"SPEAKER {rid} {text[sp['start']:sp['end']]!r} has no canonical name")
@@ -171,4 +220,6 @@ def from_results(results: list, text: str, sc: Schema | None = None) -> Annotati
     if problems:
         raise ResultError(problems)
     quotes.sort(key=lambda q: (q.start, q.end))
-    return annotated(types[0], quotes, note)
+    mentions = [(sp["start"], sp["end"], text[sp["start"]:sp["end"]], canon.get(rid, ""))
+                for rid, sp in spans.items() if sp["label"] == "PERSON"]
+    return annotated(types[0], quotes, note, mentions)

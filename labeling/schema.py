@@ -33,8 +33,8 @@ def parse_config(xml: str) -> Schema:
     per_region = [t for t in root.iter("TextArea") if t.get("perRegion") == "true"]
     doc_level = [t for t in root.iter("TextArea") if t.get("perRegion") != "true"]
     span_labels = tuple(l.get("value") for l in labels.iter("Label"))
-    if set(span_labels) != {"QUOTE", "SPEAKER"} or not per_region:
-        raise ValueError("config needs span labels QUOTE and SPEAKER and a per-region canonical TextArea")
+    if set(span_labels) != {"QUOTE", "SPEAKER", "PERSON"} or not per_region:
+        raise ValueError("config needs span labels QUOTE, SPEAKER and PERSON and a per-region canonical TextArea")
     return Schema(
         xml=xml,
         text_name=text.get("name"),

@@ -134,9 +134,9 @@ def check_results(results, text: str, sc: Schema | None = None) -> tuple[list, l
                 problems.append(f"QUOTE {rid} {text[s:e][:40]!r} duplicates QUOTE {seen[(s, e)]} (same span)")
             seen.setdefault((s, e), rid)
     for c in canon:
-        if spans.get(c.get("id"), ("",))[0] != "SPEAKER":
+        if spans.get(c.get("id"), ("",))[0] not in ("SPEAKER", "PERSON"):
             problems.append(f"canonical name {_short(c['value'].get('text'))} belongs to {_short(c.get('id'))}, "
-                            "which is not a SPEAKER span")
+                            "which is not a SPEAKER or PERSON span")
     pairs, linked = set(), set()
     allowed = set(sc.relation_labels) or {SAID_BY}
     for r in rels:

@@ -3,7 +3,8 @@
 Log in, open a pushed task, pick the type with its number key, draw a QUOTE and
 a SPEAKER with the `q`/`s` hotkeys and mouse selections, link them (Alt+R),
 try to submit without the canonical name (Label Studio refuses and selects the
-speaker), type it, submit; then `pull` and `validate` the export.
+speaker), type it; mark another mention of the speaker as PERSON (`p`), name it
+too; submit; then `pull` and `validate` the export.
 Screenshots go to the test's temporary directory; the ones in docs/ were made with
 `KZ_SCREENSHOTS_DIR=docs .venv/bin/python -m pytest tests/test_browser.py`.
 No browser is downloaded: only /usr/bin/chromium (Debian's `chromium` package).
@@ -30,6 +31,7 @@ TEXT = ("Мемлекет басшысы Жапония Премьер-мини�
         "– Біз ынтымақтастықты дамытамыз, – деді Қасым-Жомарт Тоқаев.")
 QUOTE = "Біз ынтымақтастықты дамытамыз"
 MENTION = "Қасым-Жомарт Тоқаев"
+PERSON_MENTION = "Мемлекет басшысы"  # the same person, not the speaker mention: a PERSON region
 CANONICAL = "Қасым-Жомарт Тоқаев"
 OTHER = "Нұрсұлтан Назарбаев Ресей Президентімен телефон арқылы сөйлесті."
 
@@ -141,6 +143,25 @@ def annotate_in_browser(url: str, tab_url: str, shots: Path, user: str = USER, p
             canonical.first.fill(CANONICAL)
             canonical.first.press("Enter")
             time.sleep(0.5)
+            # another mention of the same person: a PERSON region (hotkey p) with its canonical name
+            page.keyboard.press("Escape")
+            page.keyboard.press("p")
+            _select_text(page, PERSON_MENTION)
+            page.keyboard.press("Escape")
+            time.sleep(0.5)
+            page.get_by_test_id("bottombar-submit-button").click()  # the PERSON has no name yet
+            time.sleep(1.5)
+            seen["person_required_warning"] = warning.count() > 0
+            if seen["person_required_warning"]:
+                page.get_by_role("button", name="OK").click()
+                time.sleep(0.5)
+            if not canonical.count() or not canonical.first.is_visible():
+                _click_text(page, PERSON_MENTION[:8])
+            seen["person_canonical_visible"] = canonical.count() > 0 and canonical.first.is_visible()
+            if seen["person_canonical_visible"]:
+                canonical.first.fill(CANONICAL)
+                canonical.first.press("Enter")
+                time.sleep(0.5)
             _shot(page, "labeling_screen.png")
             page.get_by_text("Relations", exact=True).first.click()
             time.sleep(0.5)
@@ -192,6 +213,8 @@ def test_annotator_draws_links_names_and_submits(server, tmp_path, monkeypatch):
     assert seen["task_text"].startswith("Мемлекет басшысы Жапония")  # "Label All Tasks" opened the least certain
     assert seen["required_warning"], "Label Studio let a SPEAKER without a canonical name be submitted"
     assert seen["canonical_visible"]
+    # the canonical field shows for a PERSON too (whenLabelValue="SPEAKER,PERSON"), and is required there
+    assert seen["person_canonical_visible"] and seen["person_required_warning"]
     assert seen["relations_panel"] == 1  # one relation, listed in the Relations panel
     assert seen["select_after_create_setting"]
     assert seen["saved_status"] == 201
@@ -210,3 +233,6 @@ def test_annotator_draws_links_names_and_submits(server, tmp_path, monkeypatch):
     [q] = release.quotes
     assert (q.text, q.speaker_mention, q.speaker) == (QUOTE, MENTION, CANONICAL)
     assert TEXT[q.start:q.end] == QUOTE and TEXT[q.mention_start:q.mention_end] == MENTION
+    [person] = release.analysis.people
+    assert q.person == 0 and person.name == CANONICAL
+    assert [m[2] for m in person.mentions] == [PERSON_MENTION, MENTION]

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from kzclassify import Analysis, Person, Quote, ReleaseType
 from labeling.cli import main as labeling_main
-from labeling.ls_format import annotated, annotated_quote, from_results, to_results
+from labeling.ls_format import annotated, annotated_quote, from_results, to_prediction, to_results
 from labeling.schema import schema
 from labeling.validate import validate_export
 
@@ -25,7 +26,7 @@ def _task(ann=None, tid=1, text=TEXT):
 def test_config_is_the_source_of_the_label_set():
     sc = schema()
     assert sc.types == ("meeting", "telegram", "award", "ceremony", "phone_call", "visit", "event", "other")
-    assert sc.span_labels == ("QUOTE", "SPEAKER") and sc.relation_labels == ()  # a relation means said_by
+    assert sc.span_labels == ("QUOTE", "SPEAKER", "PERSON") and sc.relation_labels == ()  # a relation means said_by
     assert sc.canonical_name == "canonical"
 
 
@@ -34,6 +35,107 @@ def test_results_round_trip():
     assert ann.quotes[0].text == "Біз дайынбыз"
     back = from_results(to_results(ann), TEXT)
     assert back == ann
+
+
+# a release where one person is named, called by title, and quoted; a guest is named twice
+PEOPLE_TEXT = ("Мемлекет басшысы Қасым-Жомарт Тоқаев Жапония елшісі Такэси Ясудамен кездесті. "
+               "Тоқаев елшіге алғыс айтты.\n– Біз дайынбыз, – деді Президент. Ясуда мырза келісті.")
+
+
+def _at(word, nth=1, text=PEOPLE_TEXT):
+    i = -1
+    for _ in range(nth):
+        i = text.index(word, i + 1)
+    return i, i + len(word), word
+
+
+def _people_analysis(text=PEOPLE_TEXT):
+    """A model's analysis with people: the President (four mentions, one the speaker) and a guest;
+    one mention of the guest lies inside the quote and one of the President is the speaker's."""
+    t = text
+    qs = t.index("Біз")
+    pres = Person("Қасым-Жомарт Тоқаев", ("Мемлекет басшысы",),
+                  (_at("Мемлекет басшысы", text=t), _at("Қасым-Жомарт Тоқаев", text=t), _at("Тоқаев", 2, t),
+                   _at("Президент", text=t)))
+    guest = Person("Такэси Ясуда", ("Жапония елшісі",),
+                   (_at("Такэси Ясуда", text=t), _at("елшіге", text=t), _at("Ясуда", 2, t),
+                    (qs + 4, qs + 12, t[qs + 4:qs + 12])))  # "дайынбыз": inside the quote, left out
+    ps, pe, _ = _at("Президент", text=t)
+    q = Quote(t[qs:qs + 12], qs, qs + 12, "dash", "деді", "Қасым-Жомарт Тоқаев", "Президент", ps, pe,
+              "person", 0.9, person=0)
+    return Analysis(ReleaseType.from_scores({"meeting": 0.8, "visit": 0.2}), (q,), (), (pres, guest))
+
+
+def _regions(results, label):
+    return [r for r in results if r.get("type") == "labels" and r["value"]["labels"] == [label]]
+
+
+def test_people_become_person_regions_outside_quotes_and_speakers():
+    res = to_prediction(_people_analysis(), "m")["result"]
+    persons, taken = _regions(res, "PERSON"), _regions(res, "QUOTE") + _regions(res, "SPEAKER")
+    canon = {r["id"]: r["value"]["text"] for r in res if r.get("from_name") == "canonical"}
+    got = sorted((r["value"]["text"], canon[r["id"]]) for r in persons)
+    assert got == sorted([("Мемлекет басшысы", ["Қасым-Жомарт Тоқаев"]), ("Қасым-Жомарт Тоқаев", ["Қасым-Жомарт Тоқаев"]),
+                          ("Тоқаев", ["Қасым-Жомарт Тоқаев"]), ("Такэси Ясуда", ["Такэси Ясуда"]),
+                          ("елшіге", ["Такэси Ясуда"]), ("Ясуда", ["Такэси Ясуда"])])
+    for p in persons:
+        v = p["value"]
+        assert PEOPLE_TEXT[v["start"]:v["end"]] == v["text"]
+        assert not any(v["start"] < t["value"]["end"] and t["value"]["start"] < v["end"] for t in taken)
+    assert not any(r.get("type") == "relation" and "p" in (r["from_id"][0], r["to_id"][0]) for r in res)
+
+
+def test_round_trip_keeps_the_people():
+    a = _people_analysis()
+    back = from_results(to_results(a), PEOPLE_TEXT).analysis
+    # the mention inside the quote is not a region; titles are not annotated
+    want = [(p.name, tuple(m for m in p.mentions if m[2] != "дайынбыз")) for p in a.people]
+    assert [(p.name, p.mentions) for p in back.people] == want
+    assert [q.person for q in back.quotes] == [0] and back.people[0].name == back.quotes[0].speaker
+    again = from_results(to_results(back), PEOPLE_TEXT)
+    assert again.analysis == back  # an annotation's people survive encoding unchanged
+
+
+def test_people_are_grouped_by_canonical_name_in_order_of_first_mention():
+    t = PEOPLE_TEXT
+    qs, (ps, pe, _) = t.index("Біз"), _at("Президент")
+    ann = annotated("meeting", [annotated_quote(t, qs, qs + 12, ps, pe, "Қасым-Жомарт Тоқаев")],
+                    mentions=[(*_at("Ясуда", 2), "Такэси Ясуда"), (*_at("Мемлекет басшысы"), "Қасым-Жомарт Тоқаев"),
+                              (*_at("Такэси Ясуда"), "Такэси Ясуда"), (*_at("Тоқаев", 2), "")])
+    people = ann.analysis.people
+    assert [p.name for p in people] == ["Қасым-Жомарт Тоқаев", "Такэси Ясуда"]
+    assert [m[2] for m in people[0].mentions] == ["Мемлекет басшысы", "Президент"]  # the speaker counts
+    assert [m[2] for m in people[1].mentions] == ["Такэси Ясуда", "Ясуда"]
+    assert ann.quotes[0].person == 0
+    back = from_results(to_results(ann), t)  # the nameless PERSON is not encoded: it names no one
+    assert back.analysis.people == people
+
+
+def _person_task():
+    a = _people_analysis()
+    return {"id": 1, "data": {"text": PEOPLE_TEXT},
+            "annotations": [{"id": 1, "result": to_results(a)}]}
+
+
+def test_validate_person_rules():
+    t = _person_task()
+    assert _problems([t]) == []
+    res = t["annotations"][0]["result"]
+    # a PERSON without its canonical name is allowed (it names no one) ...
+    res[:] = [r for r in res if not (r.get("from_name") == "canonical" and r["id"] == "p1")]
+    assert _problems([t]) == []
+    assert "Мемлекет басшысы" not in [m[2] for p in from_results(res, PEOPLE_TEXT).analysis.people
+                                      for m in p.mentions]
+    # ... a PERSON linked by a relation is not, either way round
+    res.append({"from_id": "q1", "to_id": "p2", "type": "relation", "direction": "right", "labels": []})
+    assert "task 1: relation q1->p2 links PERSON p2: a PERSON is never linked; the one who says a quote is " \
+           "its SPEAKER" in _problems([t])
+    res[-1].update(from_id="p2", to_id="s1")
+    assert any("relation p2->s1 links PERSON p2" in p for p in _problems([t]))
+    # an unlinked SPEAKER is still a problem when PERSON regions are there
+    t = _person_task()
+    t["annotations"][0]["result"] = [r for r in t["annotations"][0]["result"] if r.get("type") != "relation"]
+    assert "task 1: SPEAKER s1 'Президент' is linked to no QUOTE" in _problems([t])
 
 
 def test_committed_export_is_valid_and_complete(export):

@@ -292,3 +292,59 @@ def test_ml_backend_predictions_and_retraining(server, backend, export, monkeypa
     assert state["state"] == "finished", state
     mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
     assert mlflow.get_run(state["mlflow_run_id"]).data.metrics["cv_macro_f1"] > 0
+
+
+PEOPLE_RELEASE = (
+    "Мемлекет басшысы Қасым-Жомарт Тоқаев Ақордада Жапония Премьер-министрі Фумио Кисиданы қабылдады.\n"
+    "Кездесу барысында Қасым-Жомарт Тоқаев екі ел арасындағы ынтымақтастықтың маңызын атап өтті.\n"
+    "– Біз Жапониямен серіктестікті нығайтуға мүдделіміз, – деді Қазақстан Президенті.\n"
+    "Өз кезегінде қонақ Тоқаевқа қонақжайлық үшін алғыс айтты.")
+
+
+def test_pushed_prediction_marks_every_mention_of_a_person(server, tmp_path, monkeypatch):
+    """Push a release naming the President four ways: its prediction carries a PERSON region with the
+    canonical name for each mention that is not the quote's SPEAKER; accepted and pulled, they are the people."""
+    import json
+
+    from labeling.cli import main
+    from labeling.client import connect, find_project
+    from labeling.ls_format import from_results, to_results
+    from labeling.validate import validate_export
+
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(PEOPLE_RELEASE, encoding="utf-8")
+    assert main(["push", str(corpus), "--url", server, "--project", "kz people", "--source", "model"]) == 0
+    client = connect(server, TOKEN)
+    project = find_project(client, "kz people")
+    [t] = list(client.tasks.list(project=project.id, fields="all"))
+    pred = t.predictions[0] if isinstance(t.predictions[0], dict) else t.predictions[0].dict()
+    text = t.data["text"]
+    canon = {r["id"]: r["value"]["text"] for r in pred["result"] if r.get("from_name") == "canonical"}
+    regions = [(r["value"]["labels"][0], r["value"]["text"], canon.get(r["id"])) for r in pred["result"]
+               if r.get("type") == "labels"]
+    president = ["Қасым-Жомарт Тоқаев"]
+    assert ("SPEAKER", "Қазақстан Президенті", president) in regions
+    for mention in ("Мемлекет басшысы", "Қасым-Жомарт Тоқаев", "Тоқаевқа"):
+        assert ("PERSON", mention, president) in regions
+    assert all(c for label, _, c in regions if label == "PERSON")  # every PERSON carries its canonical name
+
+    # the annotator accepts the pre-annotation as it is (the UI saves the regions as manual results)
+    accepted = to_results(from_results(pred["result"], text))
+    r = httpx.post(f"{server}/api/tasks/{t.id}/annotations/", headers={"Authorization": f"Token {TOKEN}"},
+                   json={"result": accepted, "parent_prediction": pred["id"], "project": project.id}, timeout=30)
+    assert r.status_code == 201, r.text
+    out = tmp_path / "export.json"
+    assert main(["pull", "--url", server, "--project", "kz people", "-o", str(out)]) == 0
+    [task] = json.loads(out.read_text(encoding="utf-8"))
+    rep = validate_export([task])
+    assert rep.ok, rep.problems
+    [ann] = rep.releases.values()
+    people = ann.analysis.people
+    [q] = ann.quotes
+    tokayev = people[q.person]
+    assert tokayev.name == "Қасым-Жомарт Тоқаев" and q.speaker == tokayev.name
+    assert [m[2] for m in tokayev.mentions] == ["Мемлекет басшысы", "Қасым-Жомарт Тоқаев", "Қазақстан Президенті",
+                                                "Тоқаевқа"]
+    assert all(text[s:e] == said for p in people for s, e, said in p.mentions)
+    assert people == from_results(pred["result"], text).analysis.people  # what was predicted, unchanged

@@ -163,7 +163,7 @@ def test_canonical_name_on_a_quote_is_reported():
     c["id"] = "q1"
     _result(t).append(c)
     assert _problems([t]) == ["task 7: canonical name ['Қасым-Жомарт Тоқаев'] belongs to 'q1', "
-                              "which is not a SPEAKER span"]
+                              "which is not a SPEAKER or PERSON span"]
 
 
 def test_agreement_on_an_empty_export_is_json(tmp_path, capsys):
