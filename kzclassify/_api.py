@@ -24,6 +24,9 @@ def _check_text(text) -> str:
 def warnings_for(text: str) -> tuple[str, ...]:
     """Warnings about input the models were not trained for (empty, not Kazakh)."""
     from ._text import looks_kazakh
+    from ._normalize import SURROGATE_WARNING, clean_surrogates  # a lone surrogate is read as U+FFFD
+    if clean_surrogates(text)[1]:
+        return (SURROGATE_WARNING,) + warnings_for(clean_surrogates(text)[0])
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
@@ -38,6 +41,8 @@ def classify_many(texts) -> list[ReleaseType]:
     ModelError when the shipped model is missing or corrupt.
     """
     texts = [_check_text(t) for t in texts]
+    from ._normalize import clean_surrogates  # a lone surrogate is read as U+FFFD, see warnings_for
+    texts = [clean_surrogates(t)[0] for t in texts]
     m = get_model("release_type")
     labels = m.manifest["labels"]
     out: list[ReleaseType | None] = [None] * len(texts)
@@ -64,12 +69,15 @@ def classify(text: str) -> ReleaseType:
 
 
 def extract_quotes(text: str) -> list[Quote]:
-    """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
+    """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself.
+
+    The text is normalised first (kzclassify._normalize: any line breaks, spaces,
+    blank lines); ``q.text == text[q.start:q.end]`` for the caller's own string.
+    """
     from ._attribution import attribute
+    from ._normalize import quotes_in_caller_text  # line breaks, spaces, surrogates: see _normalize
     text = _check_text(text)
-    if not text.strip():
-        return []
-    return attribute(text)
+    return quotes_in_caller_text(text, attribute)
 
 
 def analyze(text: str) -> Analysis:
