@@ -71,7 +71,7 @@ def test_find_quotes_spans_index_the_input(text):
         assert 0 <= q.start < q.end <= len(text)
         assert text[q.start:q.end] == text[q.start:q.end].strip()  # trimmed
         if q.cue_start >= 0:
-            assert q.start < q.cue_end and q.cue_start <= q.cue_end <= len(text)
+            assert 0 <= q.cue_start <= q.tail_start <= q.cue_end <= len(text)  # a resumed quote shares its cue
             assert q.cue_end - q.tail_start <= _quotes.MAX_TAIL_CHARS
 
 
