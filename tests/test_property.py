@@ -7,13 +7,12 @@ no exception; offsets index the caller's text; the work of quote detection
 (Python lines executed, counted exactly) is bounded by a small multiple of
 the length; the whole analysis finishes within a generous deadline.
 """
-import sys
-
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kzclassify import analyze, extract_quotes
 from kzclassify import _quotes
 from kzclassify._normalize import normalize
+from tests.test_growth import _lines_run
 
 LETTERS = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюяАӘБВГҒДЕЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЫІЭЮЯ"
 TOKENS = [
@@ -83,23 +82,6 @@ def test_normalized_text_maps_back(text):
     assert all(line == line.strip() for line in n.text.split("\n"))
     idx = n.source_index.tolist()
     assert idx == sorted(set(idx)) and all(0 <= i < len(text) for i in idx)
-
-
-def _lines_run(fn, *args) -> int:
-    n = 0
-    target = _quotes.__file__
-
-    def local(frame, event, arg):
-        nonlocal n
-        n += event == "line"
-        return local
-
-    sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename == target else None)
-    try:
-        fn(*args)
-    finally:
-        sys.settrace(None)
-    return n
 
 
 @SETTINGS
