@@ -54,7 +54,7 @@ def clean_surrogates(text: str) -> tuple[str, bool]:
     return _SURROGATE.sub(REPLACEMENT, text), True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq would compare numpy arrays
 class Normalized:
     """A normalised text and the way back to the caller's string.
 
