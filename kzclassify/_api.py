@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._attribution import FEATURES, attribute, attribute_people
+from ._attribution import FEATURES, attribute_people
 from ._features import type_input
 from ._model import LoadedModel, ModelError, check_model, load_model, model_root
 from ._text import looks_kazakh
-from ._types import Analysis, Quote, ReleaseType
+from ._normalize import SURROGATE_WARNING, clean_surrogates, in_caller_text
+from ._types import Analysis, Person, Quote, ReleaseType
 from ._version import __version__
 
 MAX_CHARS = 2_000_000  # a release longer than this is refused rather than silently cut
@@ -29,7 +30,10 @@ def _check_text(text) -> str:
 
 
 def warnings_for(text: str) -> tuple[str, ...]:
-    """Warnings about input the models were not trained for (empty, not Kazakh)."""
+    """Warnings about input the models were not trained for (lone surrogates, empty, not Kazakh)."""
+    text, had_surrogates = clean_surrogates(text)
+    if had_surrogates:
+        return (SURROGATE_WARNING,) + warnings_for(text)
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
@@ -77,7 +81,7 @@ class Analyzer:
 
     def classify_many(self, texts) -> list[ReleaseType]:
         """Release types for many texts, in batches of ``BATCH`` per ONNX call."""
-        texts = [_check_text(t) for t in texts]
+        texts = [clean_surrogates(_check_text(t))[0] for t in texts]  # a lone surrogate is read as U+FFFD
         m = self._model("release_type")
         out: list[ReleaseType | None] = [None] * len(texts)
         idx = [i for i, t in enumerate(texts) if t.strip()]
@@ -105,15 +109,16 @@ class Analyzer:
 
     def extract_quotes(self, text: str) -> list[Quote]:
         """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
-        text = _check_text(text)
-        if not text.strip():
-            return []
-        return attribute(text, self._score_candidates)
+        return self._quotes_and_people(_check_text(text))[0]
+
+    def _quotes_and_people(self, text: str) -> tuple[list[Quote], tuple[Person, ...]]:
+        """Normalised once at the entrance (line breaks, spaces, surrogates); offsets back into ``text``."""
+        return in_caller_text(text, lambda t: attribute_people(clean_surrogates(t)[0], self._score_candidates))
 
     def analyze(self, text: str) -> Analysis:
         """Release type, quotes and people of one text, with warnings about unusual input."""
         text = _check_text(text)
-        quotes, people = attribute_people(text, self._score_candidates) if text.strip() else ([], ())
+        quotes, people = self._quotes_and_people(text)
         return Analysis(self.classify(text), tuple(quotes), warnings_for(text), people)
 
     def info(self) -> dict:
