@@ -32,6 +32,11 @@ def _vectorizers(est):
     return found
 
 
+def tokenexp(token_pattern: str) -> str:
+    """A vectorizer's Python token pattern for the ONNX tokenizer: ``\\w`` spelled as Unicode classes."""
+    return token_pattern.replace(r"\w", r"[\p{L}\p{N}_]")
+
+
 def add_metadata(onx, meta: dict):
     """Store key/value strings in the ONNX model's metadata (labels travel with the file)."""
     for k, v in meta.items():
@@ -52,7 +57,7 @@ def onnx_from_sklearn(est, labels: list[str], metadata: dict | None = None):
     options = {}
     for v in _vectorizers(est):
         if v.analyzer == "word":
-            options[id(v)] = {"tokenexp": TOKENEXP}
+            options[id(v)] = {"tokenexp": tokenexp(v.token_pattern)}
     final = est.steps[-1][1] if hasattr(est, "steps") else est
     options[id(final)] = {"zipmap": False}
     onx = convert_sklearn(est, initial_types=[("text", StringTensorType([None, 1]))], options=options,
