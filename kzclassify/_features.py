@@ -80,8 +80,29 @@ def _hits(text: str) -> list[str]:
 
 
 # "<event> барысында / қорытындысы / аясында ...": the event the text names as its frame or setting
-_FRAME = re.compile(r"\b(\w{3,})[\s-]+(барысында|қорытындысы|аясында|соңында|кезінде|алдында|шеңберінде)")
+FRAME_MARKERS = ("барысында", "қорытындысы", "аясында", "соңында", "кезінде", "алдында", "шеңберінде")
+_FRAME = re.compile(r"\b\w{3,}[\s-]+(?:" + "|".join(FRAME_MARKERS) + ")")  # frame phrases, for removal
+_WORD_BEFORE = re.compile(r"(\w{3,})[\s-]+$")
+_WORDCHAR = re.compile(r"\w")
 FRAME_STEM = 6
+FRAME_WINDOW = 40
+
+
+def _frames(text: str) -> list[str]:
+    """``<stem of the word before>_<marker>`` for each frame marker in ``text``, in text order.
+
+    The markers are found with ``str.find`` and the word before each is read from a short window,
+    which keeps this linear and cheap on long texts.
+    """
+    found = []
+    for m in FRAME_MARKERS:
+        i = text.find(m)
+        while i >= 0:
+            w = _WORD_BEFORE.search(text, max(0, i - FRAME_WINDOW), i)
+            if w and (w.start() == 0 or not _WORDCHAR.match(text, w.start() - 1)):
+                found.append((i, f"{w.group(1)[:FRAME_STEM]}_{m}"))
+            i = text.find(m, i + len(m))
+    return [t for _, t in sorted(found)]
 BODY_PARAS = 8
 
 
@@ -123,7 +144,7 @@ def lead_tokens(lead: str, body: str) -> str:
             out.append(f"ps_{w[-1]}")
     out += [f"kb_{l}" for l in _hits(body[:BODY_CHARS])]
     out += [f"bo_{w}" for w in _para_openings(body)]
-    out += [f"fr_{w[:FRAME_STEM]}_{m}" for w, m in _FRAME.findall(lead + " " + body)]
+    out += [f"fr_{t}" for t in _frames(lead + " " + body)]
     top = _hits(lead)
     out.append(f"top_{top[0] if top else 'none'}")
     out.append(f"ev_{_event_label(first, words)}")

@@ -131,7 +131,9 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
         "labels": labels, "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
         "chosen": run.data.params.get("chosen", ""),
-        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_macro_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
+        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_accuracy_std", "cv_macro_f1", "cv_macro_f1_std",
+                                      "cv_min_class_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
+        "cv_repeats": int(run.data.params.get("repeats", 1)),
     })
 
 

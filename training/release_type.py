@@ -44,9 +44,9 @@ def _word(max_features=20000):
                            sublinear_tf=False, max_features=max_features)
 
 
-def _char(max_features=30000):
+def _char(max_features=30000, ngram_range=(2, 4)):
     from sklearn.feature_extraction.text import TfidfVectorizer
-    return TfidfVectorizer(analyzer="char", lowercase=False, ngram_range=(2, 4), min_df=2,
+    return TfidfVectorizer(analyzer="char", lowercase=False, ngram_range=ngram_range, min_df=2,
                            sublinear_tf=False, max_features=max_features)
 
 
@@ -68,20 +68,30 @@ def _lr(C=20):
 
 
 def candidates() -> dict:
-    """name → factory of an unfitted sklearn estimator that reads ``type_input`` strings (the shippable ones)."""
+    """name → factory of an unfitted sklearn estimator that reads ``type_input`` strings (the shippable ones),
+    cheapest to run first (ONNX cost per release grows with the character n-grams)."""
     from sklearn.pipeline import make_pipeline, make_union
 
     return {
-        "tfidf_word_lr": lambda: make_pipeline(_word(), _lr()),
-        "tfidf_word_svc": lambda: make_pipeline(_word(), _svc()),
         "structure_svc": lambda: make_pipeline(_structure(), _svc()),
+        "tfidf_word_svc": lambda: make_pipeline(_word(), _svc()),
+        "tfidf_word_lr": lambda: make_pipeline(_word(), _lr()),
         "tfidf_word_structure_svc": lambda: make_pipeline(make_union(_word(), _structure()), _svc()),
+        "tfidf_word_char3_svc": lambda: make_pipeline(make_union(_word(), _char(ngram_range=(3, 3))), _svc()),
         "tfidf_word_char_svc": lambda: make_pipeline(make_union(_word(), _char()), _svc()),
-        "tfidf_word_char_structure_svc": lambda: make_pipeline(make_union(_word(), _char(), _structure()), _svc(3.0)),
     }
 
 
 SHIPPABLE = tuple(candidates())
+# candidates this close to the best mean CV macro-F1 count as equal (it is below the spread across repeats
+# and across seeds seen here); the cheapest of them is shipped
+TIE_TOLERANCE = 0.005
+
+
+def choose(table: dict) -> str:
+    """The cheapest shippable candidate whose mean CV macro-F1 is within TIE_TOLERANCE of the best."""
+    best = max(table[n]["cv"]["macro_f1"] for n in SHIPPABLE)
+    return next(n for n in SHIPPABLE if table[n]["cv"]["macro_f1"] >= best - TIE_TOLERANCE)
 
 
 def baselines() -> dict:
@@ -191,7 +201,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
         mlflow.log_params({"folds": folds, "repeats": repeats, "seeds": ",".join(map(str, runs)),
                            "n_releases": len(rows), "seed": SEED,
                            "n_train_split": int((split == "train").sum()), "n_test_split": int((split == "test").sum()),
-                           "labels": ",".join(labels), "before": BEFORE})
+                           "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE})
         table, preds = {}, {}
         # the transparent rule baseline has no parameters: its predictions are the same in every fold and repeat
         rule_pred = np.array([rule_type(t)[0] for t in texts])
@@ -232,7 +242,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             paired[name] = {"macro_f1": float(d_f1.mean()), "macro_f1_min": float(d_f1.min()),
                             "macro_f1_max": float(d_f1.max()), "accuracy": float(d_acc.mean()),
                             "accuracy_min": float(d_acc.min()), "accuracy_max": float(d_acc.max())}
-        chosen = max(SHIPPABLE, key=lambda n: (table[n]["cv"]["macro_f1"], table[n]["cv"]["accuracy"]))
+        chosen = choose(table)
         pred, proba = preds[chosen]
         conf = proba.max(1)
         ece, curve = evaluate.expected_calibration_error(conf, pred == y)

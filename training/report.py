@@ -22,7 +22,8 @@ def release_type_tables(r) -> str:
     s = [f"Release type — run {r.run_id}, {r.model_name} v{r.version}, chosen: {r.chosen}", "",
          f"CV: stratified {r.folds}-fold repeated {r.repeats}× (different seeds, the same folds for every model); "
          f"mean ± standard deviation over the repeats; Δ macro-F1: paired difference to `{before}` "
-         "(mean [min, max] over the repeats). Test: the fixed split, models fitted on train+validation.", "",
+         "(mean [min, max] over the repeats). Test: the fixed split, models fitted on train+validation. Shipped: "
+         "the cheapest candidate within 0.005 of the best mean CV macro-F1 (less than the spread across repeats).", "",
          _table(["model", "CV accuracy", "CV macro-F1", "CV min class F1", "Δ macro-F1 vs before",
                  "test accuracy", "test macro-F1"], rows), "",
          f"Shipped model ({r.chosen}), cross-validation per class, mean over the repeats (ECE {r.shipped['ece']:.3f}):", ""]
