@@ -104,6 +104,7 @@ def _frames(text: str) -> list[str]:
             i = text.find(m, i + len(m))
     return [t for _, t in sorted(found)]
 BODY_PARAS = 8
+LAST_CHARS = 400
 
 
 def _para_openings(body: str) -> list[str]:
@@ -123,7 +124,11 @@ def lead_tokens(lead: str, body: str) -> str:
     ``pr_``: the first sentence's closing predicate (Kazakh is verb-final: ``кездесті``, ``телефон арқылы
     сөйлесті``), ``ps_`` the closing word of each later lead sentence; ``ko_/kp_/k1_/kb_<label>``: which of
     the guide's cue classes fire in the opening words, in the predicate, in the first sentence, in the body;
-    ``top_<label>``: the guide's precedence applied to the lead's cues (the rule decision), ``top_none`` if none.
+    ``bo_`` the opening word of the body's paragraphs, ``fr_`` the events the text names as its setting
+    (``кездесу барысында``); ``lo_``/``kl_<label>``: the last paragraph's opening word and cue classes (where a
+    release often says what it was: ``Телефон арқылы сөйлесуге … бастамашы болды``, ``Кездесу соңында``);
+    ``top_<label>``: the guide's precedence applied to the lead's cues (the rule decision), ``top_none`` if none;
+    ``ev_<label>``: the event the lead reports, not the frame (see ``_event_label``).
     """
     sents = lead_sentences(lead)
     i = _first_sentence(sents)
@@ -144,6 +149,8 @@ def lead_tokens(lead: str, body: str) -> str:
             out.append(f"ps_{w[-1]}")
     out += [f"kb_{l}" for l in _hits(body[:BODY_CHARS])]
     out += [f"bo_{w}" for w in _para_openings(body)]
+    last = body[body.rfind("\n") + 1:][:LAST_CHARS] if body.strip() else ""
+    out += [f"lo_{w}" for w in _TOKEN.findall(last[:60])[:1]] + [f"kl_{l}" for l in _hits(last)]
     out += [f"fr_{t}" for t in _frames(lead + " " + body)]
     top = _hits(lead)
     out.append(f"top_{top[0] if top else 'none'}")

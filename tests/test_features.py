@@ -75,3 +75,10 @@ def test_event_token_reads_the_event_not_the_frame():
     # a cue only inside the frame phrase leaves no event cue
     y = type_input("Давостағы форум аясында Мемлекет басшысы банк президентімен ынтымақтастықты талқылады.\nЕкі.")
     assert "ev_none" in y.split() and "top_event" in y.split()
+
+
+def test_last_paragraph_says_what_the_release_was():
+    x = type_input("Мемлекет басшысы Украина Президентімен ынтымақтастықты талқылады.\nЕкі тарап келісті.\n"
+                   "Телефон арқылы сөйлесуге Украина жағы бастамашы болды.").split()
+    assert {"lo_телефон", "kl_phone_call", "ev_none"} <= set(x)
+    assert not any(t.startswith(("lo_", "kl_")) for t in type_input("Мемлекет басшысы Жапония елшісімен кездесті.").split())

@@ -32,7 +32,7 @@ SEED = 0
 REPEATS = 3
 REVIEW = Path(__file__).resolve().parent / "release_type_review.json"
 # the structure tokens of kzclassify._features.lead_tokens (and the kw_ cue tokens): a block of their own
-STRUCTURE_TOKENS = r"(?:kw|op|os|prs|pr|ps|ko|kp|k1|kb|bo|fr|top)_\w+"
+STRUCTURE_TOKENS = r"(?:kw|op|os|prs|pr|ps|ko|kp|k1|kb|bo|fr|lo|kl|top|ev)_\w+"
 BEFORE = "tfidf_word_char_svc_v1"  # the model shipped before issue 14: the same learner on the input without structure
 
 

@@ -68,15 +68,16 @@ def release_type_card(r) -> str:
     fams = "\n".join(f"- `{k}`: {v}" for k, v in review["families"].items())
     return _card("Release-type model card", release_type_tables(r)
                  + "\n\nError families (`training/release_type_review.json`: "
-                 f"{len(review['reviewed'])} CV errors of the previous model outside the test split, each read "
-                 "against the guide and the annotator's note; errors on other releases count as `unreviewed`, "
-                 "errors on the test split were not read):\n\n" + fams
+                 f"{len(review['reviewed'])} releases: every CV error of the previous model outside the test split "
+                 "and the further errors of this issue's first model, each read against the guide and the "
+                 "annotator's note; errors on other releases count as `unreviewed`, errors on the test split were "
+                 "not read):\n\n" + fams
                  + "\n\nInput: `kzclassify._features.type_input` (the guide's lead cues as `kw_` tokens; the "
                    "lead's structure as tokens: opening words, the first sentence's closing predicate, which cue "
                    "classes fire in the opening, the predicate, the first sentence and the body, the guide's "
                    "precedence over the lead's cues, the events the text names as its setting (`… барысында`), "
-                   "paragraph openings; the lead words tagged `l_`; the lead; the first 800 characters of the "
-                   "body).", r.run_id)
+                   "paragraph openings, the last paragraph's opening word and cue classes; the lead words tagged `l_`; "
+                   "the lead; the first 800 characters of the body).", r.run_id)
 
 
 def quotes_card(r) -> str:
