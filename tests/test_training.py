@@ -1,6 +1,7 @@
 """End to end on a small slice: dataset → train → MLflow (real sqlite store) → register → export → serve."""
 import json
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -15,14 +16,24 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
     store = tmp_path / "mlruns"
     r = release_type.train(store=store, folds=3, limit=12)
     assert r.version == "1" and r.chosen in release_type.SHIPPABLE
-    assert set(r.table) >= {"majority", "keyword_rules_lead", "tfidf_word_char_svc"}
+    assert set(r.table) >= {"majority", "keyword_rules_lead", "tfidf_word_char_svc", release_type.BEFORE}
+    # repeated CV: one metrics dict per repeat, the same folds for every model (paired differences)
+    assert all(len(m["repeats"]) == release_type.REPEATS for m in r.table.values())
+    cv = r.table[r.chosen]["cv"]
+    assert cv["accuracy_min"] <= cv["accuracy"] <= cv["accuracy_max"] and cv["macro_f1_std"] >= 0
+    assert r.paired[release_type.BEFORE]["macro_f1"] == 0.0
+    # the error families count every first-repeat CV error of the previous and the shipped model
+    for col, name in (("before", release_type.BEFORE), ("after", r.chosen)):
+        cm = np.array(r.table[name]["repeats"][0]["confusion"]["matrix"])
+        assert sum(v[col] for v in r.families.values()) == cm.sum() - np.trace(cm)
     client = mlflow.MlflowClient()
     run = client.get_run(r.run_id)
+    assert {f"{release_type.BEFORE}.cv_macro_f1_std", "cv_min_class_f1", "cv_macro_f1_std"} <= set(run.data.metrics)
     assert run.data.tags["git_commit"] and run.data.tags["data_digest"] == r.data_digest
     assert "cv_macro_f1" in run.data.metrics and run.inputs.dataset_inputs
     arts = {a.path for a in client.list_artifacts(r.run_id, "evaluation")}
     assert {"evaluation/confusion_cv.png", "evaluation/reliability_cv.png", "evaluation/model.onnx",
-            "evaluation/errors_cv.json"} <= arts
+            "evaluation/errors_cv.json", "evaluation/error_families.json", "evaluation/paired_vs_before.json"} <= arts
     assert (store / "mlflow.db").exists() and (store / "artifacts").is_dir()
 
     out = tmp_path / "models"

@@ -34,6 +34,11 @@ def _vectorizers(est):
     return found
 
 
+def tokenexp(token_pattern: str) -> str:
+    """A vectorizer's Python token pattern for the ONNX tokenizer: ``\\w`` spelled as Unicode classes."""
+    return token_pattern.replace(r"\w", r"[\p{L}\p{N}_]")
+
+
 def add_metadata(onx, meta: dict):
     """Store key/value strings in the ONNX model's metadata (labels travel with the file)."""
     for k, v in meta.items():
@@ -54,7 +59,7 @@ def onnx_from_sklearn(est, labels: list[str], metadata: dict | None = None):
     options = {}
     for v in _vectorizers(est):
         if v.analyzer == "word":
-            options[id(v)] = {"tokenexp": TOKENEXP}
+            options[id(v)] = {"tokenexp": tokenexp(v.token_pattern)}
     final = est.steps[-1][1] if hasattr(est, "steps") else est
     options[id(final)] = {"zipmap": False}
     onx = convert_sklearn(est, initial_types=[("text", StringTensorType([None, 1]))], options=options,
@@ -127,7 +132,9 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
         "labels": labels, "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
         "chosen": run.data.params.get("chosen", ""),
-        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_macro_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
+        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_accuracy_std", "cv_macro_f1", "cv_macro_f1_std",
+                                      "cv_min_class_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
+        "cv_repeats": int(run.data.params.get("repeats", 1)),
     })
 
 

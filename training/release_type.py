@@ -1,14 +1,21 @@
-"""Stage 2 (release type): compare baselines in one run, train the shipped model, log to MLflow.
+"""Stage 2 (release type): compare baselines and candidates in one run, train the shipped model, log to MLflow.
 
-Every candidate is measured with the same stratified k-fold over distinct
-releases and on the fixed split of ``training.data``.
+Every model is measured with the same REPEATED stratified k-fold over distinct
+releases (``REPEATS`` seeds: the spread across repeats says how much of a
+difference is noise; the folds are the same for every model, so differences
+are paired) and on the fixed test split of ``training.data`` (fitted on
+train+validation; the test split was not read while writing cues or features).
+The CV errors of the previous model and of the shipped one are counted by the
+error families of ``release_type_review.json`` (a reading of every CV error of
+the previous model outside the test split against the guide and the notes).
 """
 from __future__ import annotations
 
 import json
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +28,11 @@ from . import evaluate, tracking
 
 MODEL_NAME, EXPERIMENT = tracking.RELEASE_TYPE_MODEL, tracking.RELEASE_TYPE_EXPERIMENT
 SEED = 0
+REPEATS = 3
+REVIEW = Path(__file__).resolve().parent / "release_type_review.json"
+# the structure tokens of kzclassify._features.lead_tokens (and the kw_ cue tokens): a block of their own
+STRUCTURE_TOKENS = r"(?:kw|op|os|prs|pr|ps|ko|kp|k1|kb|bo|fr|lo|kl|top|ev)_\w+"
+BEFORE = "tfidf_word_char_svc_v1"  # the model shipped before issue 14: the same learner on the input without structure
 
 
 def _word(max_features=20000):
@@ -31,35 +43,64 @@ def _word(max_features=20000):
                            sublinear_tf=False, max_features=max_features)
 
 
-def _char(max_features=30000):
+def _char(max_features=30000, ngram_range=(2, 4)):
     from sklearn.feature_extraction.text import TfidfVectorizer
-    return TfidfVectorizer(analyzer="char", lowercase=False, ngram_range=(2, 4), min_df=2,
+    return TfidfVectorizer(analyzer="char", lowercase=False, ngram_range=ngram_range, min_df=2,
                            sublinear_tf=False, max_features=max_features)
 
 
-def candidates() -> dict:
-    """name → factory of an unfitted sklearn estimator that reads ``type_input`` strings."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.svm import LinearSVC
+def _structure():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    return TfidfVectorizer(token_pattern=STRUCTURE_TOKENS, lowercase=False, min_df=2, sublinear_tf=False)
 
-    def svc():
-        return CalibratedClassifierCV(LinearSVC(C=1.0, class_weight="balanced", random_state=SEED),
-                                      method="sigmoid", cv=3, ensemble=False)
+
+def _svc(C=1.0):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+    return CalibratedClassifierCV(LinearSVC(C=C, class_weight="balanced", random_state=SEED),
+                                  method="sigmoid", cv=3, ensemble=False)
+
+
+def _lr(C=20):
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+
+
+def candidates() -> dict:
+    """name → factory of an unfitted sklearn estimator that reads ``type_input`` strings (the shippable ones),
+    cheapest to run first (ONNX cost per release grows with the character n-grams)."""
+    from sklearn.pipeline import make_pipeline, make_union
 
     return {
-        "majority": lambda: DummyClassifier(strategy="most_frequent"),
-        "tfidf_word_lr": lambda: make_pipeline(_word(), LogisticRegression(C=20, max_iter=5000, class_weight="balanced")),
-        "tfidf_char_svc": lambda: make_pipeline(_char(), svc()),
-        "tfidf_word_char_lr": lambda: make_pipeline(make_union(_word(), _char()),
-                                                    LogisticRegression(C=20, max_iter=5000, class_weight="balanced")),
-        "tfidf_word_char_svc": lambda: make_pipeline(make_union(_word(), _char()), svc()),
+        "structure_svc": lambda: make_pipeline(_structure(), _svc()),
+        "tfidf_word_svc": lambda: make_pipeline(_word(), _svc()),
+        "tfidf_word_lr": lambda: make_pipeline(_word(), _lr()),
+        "tfidf_word_structure_svc": lambda: make_pipeline(make_union(_word(), _structure()), _svc()),
+        "tfidf_word_char3_svc": lambda: make_pipeline(make_union(_word(), _char(ngram_range=(3, 3))), _svc()),
+        "tfidf_word_char_svc": lambda: make_pipeline(make_union(_word(), _char()), _svc()),
     }
 
 
-SHIPPABLE = ("tfidf_word_lr", "tfidf_char_svc", "tfidf_word_char_lr", "tfidf_word_char_svc")
+SHIPPABLE = tuple(candidates())
+# candidates this close to the best mean CV macro-F1 count as equal (it is below the spread across repeats
+# and across seeds seen here); the cheapest of them is shipped
+TIE_TOLERANCE = 0.005
+
+
+def choose(table: dict) -> str:
+    """The cheapest shippable candidate whose mean CV macro-F1 is within TIE_TOLERANCE of the best."""
+    best = max(table[n]["cv"]["macro_f1"] for n in SHIPPABLE)
+    return next(n for n in SHIPPABLE if table[n]["cv"]["macro_f1"] >= best - TIE_TOLERANCE)
+
+
+def baselines() -> dict:
+    """name → (input function, factory): models kept for comparison, not shipped."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import make_pipeline, make_union
+    return {
+        "majority": (type_input, lambda: DummyClassifier(strategy="most_frequent")),
+        BEFORE: (partial(type_input, structure=False), lambda: make_pipeline(make_union(_word(), _char()), _svc())),
+    }
 
 
 @dataclass
@@ -68,25 +109,67 @@ class Result:
     model_name: str
     version: str
     chosen: str
-    table: dict  # candidate → {"cv": metrics, "test": metrics}
+    table: dict  # model → {"cv": summary over repeats, "repeats": [metrics], "test": metrics}
     shipped: dict  # metrics of the shipped model
     data_digest: str
+    families: dict = field(default_factory=dict)  # family → {"before": n, "after": n}
+    paired: dict = field(default_factory=dict)  # model → macro-F1/accuracy difference to BEFORE per repeat
+    repeats: int = REPEATS
+    before: str = BEFORE
+    folds: int = 5
 
 
-def _cv(factory, X, y, labels, folds):
+def seeds(repeats: int = REPEATS) -> list[int]:
+    return [SEED + i for i in range(repeats)]
+
+
+def _cv_once(factory, X, y, folds, seed):
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    cv = StratifiedKFold(folds, shuffle=True, random_state=SEED)
-    est = factory()
-    if hasattr(est, "predict_proba"):
-        proba = cross_val_predict(est, X, y, cv=cv, method="predict_proba")
-        classes = sorted(set(y))
-        pred = np.array(classes)[proba.argmax(1)]
-        return pred, proba, classes
-    return cross_val_predict(est, X, y, cv=cv), None, None
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    proba = cross_val_predict(factory(), X, y, cv=cv, method="predict_proba")
+    classes = np.array(sorted(set(y)))
+    return classes[proba.argmax(1)], proba
+
+
+def summarize(repeats: list[dict], labels: list[str]) -> dict:
+    """Mean, standard deviation and range over repeats; per class means (F1 also its spread)."""
+    out = {}
+    for k in ("accuracy", "macro_f1"):
+        v = np.array([m[k] for m in repeats])
+        out.update({k: float(v.mean()), f"{k}_std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                    f"{k}_min": float(v.min()), f"{k}_max": float(v.max())})
+    out["per_class"] = {}
+    for l in labels:
+        pc = [m["per_class"][l] for m in repeats]
+        f1 = np.array([p["f1"] for p in pc])
+        out["per_class"][l] = {"precision": float(np.mean([p["precision"] for p in pc])),
+                               "recall": float(np.mean([p["recall"] for p in pc])), "f1": float(f1.mean()),
+                               "f1_std": float(f1.std(ddof=1)) if len(f1) > 1 else 0.0,
+                               "support": pc[0]["support"]}
+    out["min_class_f1"] = min(v["f1"] for v in out["per_class"].values())
+    out["confusion"] = {"labels": labels, "matrix": np.sum([m["confusion"]["matrix"] for m in repeats], 0).tolist(),
+                        "note": f"summed over {len(repeats)} repeats"}
+    return out
+
+
+def load_review(path: Path = REVIEW) -> dict:
+    """The reading of the previous model's CV errors: release id → {"family", "gold", "why"}."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def error_families(ids, y, pred, split, reviewed: dict) -> dict:
+    """Count one model's CV errors by family; test-split errors were not read, others may be unreviewed."""
+    out: dict[str, int] = {}
+    for i, t, p, s in zip(ids, y, pred, split):
+        if t == p:
+            continue
+        fam = "held_out_test (not read)" if s == "test" else reviewed.get(i, {}).get("family", "unreviewed")
+        out[fam] = out.get(fam, 0) + 1
+    return out
 
 
 def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | None = None,
-          limit: int | None = None, register: bool = True) -> Result:
+          limit: int | None = None, register: bool = True, repeats: int = REPEATS) -> Result:
     """Run the comparison, fit the best shippable candidate on all data, log and register it.
 
     ``limit`` keeps at most N releases per type (for tests); ``store`` is the MLflow store dir.
@@ -99,10 +182,11 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
     labels = list(schema().types)
     ids = [r["id"] for r in rows]
     texts = [r["text"] for r in rows]
-    X = [type_input(t) for t in texts]
     y = np.array([r["release_type"] for r in rows])
     split = np.array([r["split"] for r in rows])
     fit_mask = split != "test"
+    review = load_review()
+    runs = seeds(repeats)
 
     tracking.setup(EXPERIMENT, store)
     with mlflow.start_run(run_name=f"release-type-{time.strftime('%Y%m%d-%H%M%S')}") as run:
@@ -113,52 +197,87 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                                                       name="akorda-annotations"), context="training")
         data_digest = digest([{k: r[k] for k in ("id", "text", "release_type", "split")} for r in rows])
         mlflow.set_tags({"git_commit": tracking.git_commit(), "stage": "release_type", "data_digest": data_digest})
-        mlflow.log_params({"folds": folds, "n_releases": len(rows), "seed": SEED,
+        mlflow.log_params({"folds": folds, "repeats": repeats, "seeds": ",".join(map(str, runs)),
+                           "n_releases": len(rows), "seed": SEED,
                            "n_train_split": int((split == "train").sum()), "n_test_split": int((split == "test").sum()),
-                           "labels": ",".join(labels)})
-        table = {}
-        # the transparent rule baseline has no parameters: its predictions are the same in every fold
+                           "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE})
+        table, preds = {}, {}
+        # the transparent rule baseline has no parameters: its predictions are the same in every fold and repeat
         rule_pred = np.array([rule_type(t)[0] for t in texts])
-        table["keyword_rules_lead"] = {"cv": evaluate.classification_metrics(y, rule_pred, labels),
+        rule_m = evaluate.classification_metrics(y, rule_pred, labels)
+        table["keyword_rules_lead"] = {"cv": summarize([rule_m] * len(runs), labels), "repeats": [rule_m] * len(runs),
                                        "test": evaluate.classification_metrics(y[~fit_mask], rule_pred[~fit_mask], labels)}
-        probas = {}
-        for name, factory in candidates().items():
+        preds["keyword_rules_lead"] = (rule_pred, None)
+        inputs: dict = {}
+        models = {**baselines(), **{n: (type_input, f) for n, f in candidates().items()}}
+        for name, (inp, factory) in models.items():
+            if inp not in inputs:
+                inputs[inp] = [inp(t) for t in texts]
+            X = inputs[inp]
             t0 = time.time()
-            pred, proba, classes = _cv(factory, X, y, labels, folds)
+            reps = []
+            for i, s in enumerate(runs):
+                pred, proba = _cv_once(factory, X, y, folds, s)
+                reps.append(evaluate.classification_metrics(y, pred, labels))
+                if i == 0:
+                    preds[name] = (pred, proba)
             est = factory().fit([x for x, m in zip(X, fit_mask) if m], y[fit_mask])
             test_pred = est.predict([x for x, m in zip(X, ~fit_mask) if m])
-            table[name] = {"cv": evaluate.classification_metrics(y, pred, labels),
+            table[name] = {"cv": summarize(reps, labels), "repeats": reps,
                            "test": evaluate.classification_metrics(y[~fit_mask], test_pred, labels),
                            "seconds": round(time.time() - t0, 1)}
-            probas[name] = (pred, proba, classes)
         for name, m in table.items():
-            mlflow.log_metrics({f"{name}.cv_accuracy": m["cv"]["accuracy"], f"{name}.cv_macro_f1": m["cv"]["macro_f1"],
+            cv = m["cv"]
+            mlflow.log_metrics({f"{name}.cv_accuracy": cv["accuracy"], f"{name}.cv_accuracy_std": cv["accuracy_std"],
+                                f"{name}.cv_macro_f1": cv["macro_f1"], f"{name}.cv_macro_f1_std": cv["macro_f1_std"],
+                                f"{name}.cv_min_class_f1": cv["min_class_f1"],
                                 f"{name}.test_accuracy": m["test"]["accuracy"],
                                 f"{name}.test_macro_f1": m["test"]["macro_f1"]})
-        chosen = max(SHIPPABLE, key=lambda n: (table[n]["cv"]["macro_f1"], table[n]["cv"]["accuracy"]))
-        pred, proba, classes = probas[chosen]
+            mlflow.log_metrics({f"{name}.cv_f1.{l}": v["f1"] for l, v in cv["per_class"].items()})
+        paired = {}
+        for name, m in table.items():
+            d_f1 = np.array([a["macro_f1"] - b["macro_f1"] for a, b in zip(m["repeats"], table[BEFORE]["repeats"])])
+            d_acc = np.array([a["accuracy"] - b["accuracy"] for a, b in zip(m["repeats"], table[BEFORE]["repeats"])])
+            paired[name] = {"macro_f1": float(d_f1.mean()), "macro_f1_min": float(d_f1.min()),
+                            "macro_f1_max": float(d_f1.max()), "accuracy": float(d_acc.mean()),
+                            "accuracy_min": float(d_acc.min()), "accuracy_max": float(d_acc.max())}
+        chosen = choose(table)
+        pred, proba = preds[chosen]
         conf = proba.max(1)
         ece, curve = evaluate.expected_calibration_error(conf, pred == y)
         shipped = dict(table[chosen])
         shipped["ece"] = ece
+        reviewed = review["reviewed"]
+        families = {}
+        for col, name in (("before", BEFORE), ("after", chosen)):
+            for fam, n in error_families(ids, y, preds[name][0], split, reviewed).items():
+                families.setdefault(fam, {"before": 0, "after": 0})[col] = n
         mlflow.log_metrics({"cv_accuracy": shipped["cv"]["accuracy"], "cv_macro_f1": shipped["cv"]["macro_f1"],
+                            "cv_accuracy_std": shipped["cv"]["accuracy_std"],
+                            "cv_macro_f1_std": shipped["cv"]["macro_f1_std"],
+                            "cv_min_class_f1": shipped["cv"]["min_class_f1"],
                             "test_accuracy": shipped["test"]["accuracy"], "test_macro_f1": shipped["test"]["macro_f1"],
                             "cv_ece": ece})
         for l, v in shipped["cv"]["per_class"].items():
             mlflow.log_metrics({f"cv_f1.{l}": v["f1"], f"cv_precision.{l}": v["precision"], f"cv_recall.{l}": v["recall"]})
+        mlflow.log_metrics({f"errors_{col}.{fam.split()[0]}": n[col] for fam, n in families.items()
+                            for col in ("before", "after")})
         mlflow.log_param("chosen", chosen)
 
-        final = candidates()[chosen]().fit(X, y)
+        final = candidates()[chosen]().fit(inputs[type_input], y)
         with tempfile.TemporaryDirectory() as td:
             d = Path(out_dir) if out_dir else Path(td)
             d.mkdir(parents=True, exist_ok=True)
             evaluate.write_json(d / "comparison.json", table)
+            evaluate.write_json(d / "paired_vs_before.json", paired)
+            evaluate.write_json(d / "error_families.json", families)
             evaluate.write_json(d / "confusion_cv.json", shipped["cv"]["confusion"])
-            evaluate.plot_confusion(shipped["cv"]["confusion"], d / "confusion_cv.png", f"{chosen} (CV)")
+            evaluate.plot_confusion(shipped["cv"]["confusion"], d / "confusion_cv.png",
+                                    f"{chosen} (CV, {len(runs)} repeats summed)")
             evaluate.write_json(d / "reliability_cv.json", {"ece": ece, "curve": curve})
             evaluate.plot_reliability(curve, ece, d / "reliability_cv.png", f"{chosen} (CV)")
             evaluate.write_json(d / "errors_cv.json", evaluate.error_list(ids, texts, y, pred, conf))
-            from .export import onnx_from_sklearn, check_parity
+            from .export import check_parity, onnx_from_sklearn
             onx = onnx_from_sklearn(final, labels=list(final.classes_))
             (d / "model.onnx").write_bytes(onx.SerializeToString())
             parity = check_parity(final, d / "model.onnx", texts)
@@ -174,4 +293,5 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             version = str(mv.version)
             client = mlflow.MlflowClient()
             client.set_registered_model_alias(MODEL_NAME, "champion", mv.version)
-        return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest)
+        return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest, families, paired,
+                      len(runs), BEFORE, folds)
