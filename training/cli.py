@@ -29,6 +29,9 @@ def _parser():
     e.add_argument("what", choices=["release-type", "quotes"])
     e.add_argument("--ref", default="champion", help="version number or alias")
     e.add_argument("--store", default=None)
+    from . import pyfunc, score  # the end-to-end model (issue 16)
+    pyfunc.add_parser(sub)
+    score.add_parser(sub)
     return p
 
 
@@ -36,12 +39,14 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
 
 def _run(args) -> int:
+    if getattr(args, "func", None):
+        return args.func(args)
     from . import export
     from . import quotes, release_type, report
     stages = {"release-type": (release_type.train, report.release_type_tables, report.release_type_card,
@@ -56,6 +61,9 @@ def _run(args) -> int:
             m = export_fn(r.version, store=args.store)
             (export.ROOT / "models" / folder / "CARD.md").write_text(card(r), encoding="utf-8")
             print(f"exported {m['model_version']} → models/{folder} (parity {m['parity']})")
+    if args.cmd == "all":  # the end-to-end pyfunc wraps the wheel built from models/ as it is now
+        from . import pyfunc
+        pyfunc.cli(args)
     if args.cmd == "transformer":
         from pathlib import Path
 
