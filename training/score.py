@@ -190,12 +190,13 @@ def spark_session(master: str = "local[2]"):
                  .getOrCreate())
     except Exception as e:  # py4j / pyspark raise their own exception types
         raise ScoreError(f"Spark did not start on {master}: {str(e).splitlines()[0][:300]}") from None
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("FATAL")  # failures reach the user as one ScoreError line
     return spark
 
 
 def read_spark(spark, path: Path):
     """The input as a Spark DataFrame with a string ``text`` column (ScoreError otherwise)."""
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
     from pyspark.sql.types import StringType
 
@@ -207,14 +208,23 @@ def read_spark(spark, path: Path):
             df = spark.read.json(str(path), mode="FAILFAST")
         else:
             df = spark.createDataFrame(_releases_frame(path))
-    except PySparkException as e:
-        raise ScoreError(f"{path}: cannot read it as {kind} ({str(e).splitlines()[0][:300]})") from None
+    except (PySparkException, Py4JJavaError) as e:
+        raise ScoreError(f"{path}: cannot read it as {kind} ({_spark_message(e)})") from None
     if "_corrupt_record" in df.columns:
         raise ScoreError(f"{path}: not JSON lines (one JSON object per line)")
     _check_text_column(df.columns, path)
     if not isinstance(df.schema["text"].dataType, StringType):
         raise ScoreError(f"{path}: 'text' is {df.schema['text'].dataType.simpleString()}, not a string")
     return df
+
+
+def _spark_message(e: Exception) -> str:
+    """The line of a Spark/JVM error that says what went wrong (not py4j's "error calling o52.json")."""
+    lines = [ln.strip(": \t") for ln in str(e).splitlines() if ln.strip()]
+    for ln in lines:
+        if "Exception:" in ln or "Error:" in ln or ln.startswith("["):
+            return ln[:400]
+    return (lines[0] if lines else type(e).__name__)[:400]
 
 
 class _Progress(threading.Thread):
@@ -238,47 +248,53 @@ class _Progress(threading.Thread):
 def score_spark(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite: bool = False,
                 quiet: bool = False, master: str = "local[2]", partitions: int | None = None, spark=None) -> int:
     """Score ``inp`` with ``mlflow.pyfunc.spark_udf``; write a Parquet directory; the number of rows."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
-    from pyspark.sql import functions as F
 
     _check_output(out, overwrite)
     own = spark is None
     spark = spark or spark_session(master)
     try:
-        df = read_spark(spark, inp)
-        n, missing = df.agg(F.count(F.lit(1)), F.count(F.when(F.col("text").isNull(), 1))).first()
-        if missing:
-            raise ScoreError(f"{inp}: {missing} rows have no text")
-        try:
-            udf = mlflow.pyfunc.spark_udf(spark, model_uri, env_manager="local")
-        except (MlflowException, OSError) as e:
-            raise ScoreError(f"cannot load {model_uri} from {mlflow.get_tracking_uri()}: "
-                             f"{str(e).splitlines()[0][:300]} (register it with `python -m training pyfunc`)") from None
-        signature = mlflow.models.get_model_info(model_uri).signature
-        outputs = _output_names(signature.outputs if signature else None)
-        _check_clash(df.columns, outputs)
-        parallel = spark.sparkContext.defaultParallelism
-        parts = partitions or max(2 * parallel, math.ceil(n / 1000))
-        _log(f"scoring {n} releases in {parts} partitions on {spark.sparkContext.master}", quiet)
-        scored = (df.repartition(parts).withColumn("_kz", udf("text"))
-                  .select(*[F.col(f"`{c}`") for c in df.columns], *[F.col("_kz")[c].alias(c) for c in outputs]))
-        progress = _Progress(spark.sparkContext, quiet)
-        progress.start()
-        t = time.perf_counter()
-        try:
-            scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(str(out))
-        except PySparkException as e:
-            raise ScoreError(f"scoring failed: {str(e).splitlines()[0][:500]}") from None
-        finally:
-            progress.stop.set()
-        dt = time.perf_counter() - t
-        _log(f"wrote {n} rows to {out}/ in {dt:.1f}s ({n / dt if dt else 0:.0f}/s)", quiet)
-        return n
+        return _score_spark(spark, inp, out, model_uri, overwrite, quiet, partitions)
+    except (PySparkException, Py4JJavaError) as e:
+        raise ScoreError(f"Spark failed: {_spark_message(e)}") from None
     finally:
         if own:
             spark.stop()
+
+
+def _score_spark(spark, inp, out, model_uri, overwrite, quiet, partitions) -> int:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from pyspark.sql import functions as F
+
+    df = read_spark(spark, inp)
+    n, missing = df.agg(F.count(F.lit(1)), F.count(F.when(F.col("text").isNull(), 1))).first()
+    if missing:
+        raise ScoreError(f"{inp}: {missing} rows have no text")
+    try:
+        udf = mlflow.pyfunc.spark_udf(spark, model_uri, env_manager="local")
+    except (MlflowException, OSError) as e:
+        raise ScoreError(f"cannot load {model_uri} from {mlflow.get_tracking_uri()}: "
+                         f"{str(e).splitlines()[0][:300]} (register it with `python -m training pyfunc`)") from None
+    signature = mlflow.models.get_model_info(model_uri).signature
+    outputs = _output_names(signature.outputs if signature else None)
+    _check_clash(df.columns, outputs)
+    parallel = spark.sparkContext.defaultParallelism
+    parts = partitions or max(2 * parallel, math.ceil(n / 1000))
+    _log(f"scoring {n} releases in {parts} partitions on {spark.sparkContext.master}", quiet)
+    scored = (df.repartition(parts).withColumn("_kz", udf("text"))
+              .select(*[F.col(f"`{c}`") for c in df.columns], *[F.col("_kz")[c].alias(c) for c in outputs]))
+    progress = _Progress(spark.sparkContext, quiet)
+    progress.start()
+    t = time.perf_counter()
+    try:
+        scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(str(out))
+    finally:
+        progress.stop.set()
+    dt = time.perf_counter() - t
+    _log(f"wrote {n} rows to {out}/ in {dt:.1f}s ({n / dt if dt else 0:.0f}/s)", quiet)
+    return n
 
 
 def add_parser(sub) -> None:
