@@ -26,14 +26,14 @@ PORTS = range(5016, 5020)
 @pytest.fixture(scope="module")
 def registered(tmp_path_factory):
     """A temporary MLflow store holding the kzclassify pyfunc (alias champion), built from this repo."""
-    from training.pyfunc import register_pyfunc
-    store = tmp_path_factory.mktemp("store")
-    r = register_pyfunc(store=store)
     import mlflow
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return r, uri
+    from training.pyfunc import register_pyfunc
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    store = tmp_path_factory.mktemp("store")
+    r = register_pyfunc(store=store)  # points MLflow at the temporary store
+    yield r, f"sqlite:///{store / 'mlflow.db'}"
+    mlflow.set_tracking_uri(before[0])
+    mlflow.set_registry_uri(before[1])
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
+    import mlflow
     from training.pyfunc import register_pyfunc
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     d = tmp_path_factory.mktemp("store")
     register_pyfunc(store=d)
-    return d
+    yield d
+    mlflow.set_tracking_uri(before[0])
+    mlflow.set_registry_uri(before[1])
 
 
 @pytest.fixture(scope="module")
