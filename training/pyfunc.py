@@ -104,6 +104,10 @@ def register_pyfunc(store: str | Path | None = None, wheel: Path | None = None,
     import kzclassify
     from kzclassify.corpus import read_corpus
 
+    here = Path(kzclassify.__file__).resolve().parent.parent
+    if wheel is None and here != ROOT:  # the check below compares the wheel with the kzclassify analysing here
+        raise RuntimeError(f"kzclassify is imported from {here}, not from this repository {ROOT}: "
+                           f"run from {ROOT} (or set PYTHONPATH={ROOT})")
     with tempfile.TemporaryDirectory() as tmp:
         whl = Path(wheel) if wheel else build_wheel(Path(tmp))
         wheel_sha = _sha256(whl.read_bytes())

@@ -113,11 +113,12 @@ def _check_clash(inputs: list[str], outputs: list[str]) -> None:
         raise ScoreError(f"input columns {clash} clash with the model's output columns: rename them")
 
 
-def _load(model_uri: str):
+def _load(model_uri: str, loader=None):
+    """``loader(model_uri)`` (default ``mlflow.pyfunc.load_model``); ScoreError when MLflow cannot."""
     import mlflow
     from mlflow.exceptions import MlflowException
     try:
-        return mlflow.pyfunc.load_model(model_uri)
+        return (loader or mlflow.pyfunc.load_model)(model_uri)
     except (MlflowException, OSError) as e:
         raise ScoreError(f"cannot load {model_uri} from {mlflow.get_tracking_uri()}: {str(e).splitlines()[0][:300]} "
                          f"(register it with `python -m training pyfunc`)") from None
@@ -265,18 +266,13 @@ def score_spark(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite:
 
 def _score_spark(spark, inp, out, model_uri, overwrite, quiet, partitions) -> int:
     import mlflow
-    from mlflow.exceptions import MlflowException
     from pyspark.sql import functions as F
 
     df = read_spark(spark, inp)
     n, missing = df.agg(F.count(F.lit(1)), F.count(F.when(F.col("text").isNull(), 1))).first()
     if missing:
         raise ScoreError(f"{inp}: {missing} rows have no text")
-    try:
-        udf = mlflow.pyfunc.spark_udf(spark, model_uri, env_manager="local")
-    except (MlflowException, OSError) as e:
-        raise ScoreError(f"cannot load {model_uri} from {mlflow.get_tracking_uri()}: "
-                         f"{str(e).splitlines()[0][:300]} (register it with `python -m training pyfunc`)") from None
+    udf = _load(model_uri, lambda uri: mlflow.pyfunc.spark_udf(spark, uri, env_manager="local"))
     signature = mlflow.models.get_model_info(model_uri).signature
     outputs = _output_names(signature.outputs if signature else None)
     _check_clash(df.columns, outputs)
