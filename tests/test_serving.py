@@ -196,3 +196,23 @@ def test_load_model_in_a_fresh_venv_gives_analyze_results(registered, corpus_tex
     assert {n: m["sha256"] for n, m in res["info"].items()} == r.model_sha256
     bad = [i for i, (g, e) in enumerate(zip(res["predictions"], expected)) if g != e]
     assert len(res["predictions"]) == len(texts) and not bad, (len(bad), bad[:3])
+
+
+def test_cli_registers_a_new_version_from_a_given_wheel(registered, tmp_path):
+    """`python -m training pyfunc --wheel W` logs W as is and moves the alias (runs last: champion moves)."""
+    import mlflow
+    r, uri = registered
+    local = Path(mlflow.artifacts.download_artifacts(MODEL, dst_path=str(tmp_path / "m")))
+    [whl] = (local / "artifacts").glob("kzclassify-*.whl")
+    store = uri[len("sqlite:///"):].rsplit("/", 1)[0]
+    env = _env(uri)
+    del env["MLFLOW_TRACKING_URI"]  # --store says where
+    out = subprocess.run([sys.executable, "-m", "training", "pyfunc", "--store", store, "--wheel", str(whl)],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"sha256 {r.wheel_sha256}" in out.stdout
+    mv = mlflow.MlflowClient().get_model_version_by_alias("kzclassify", "champion")
+    assert int(mv.version) >= 2 and mv.tags["wheel_sha256"] == r.wheel_sha256
+    bad = subprocess.run([sys.executable, "-m", "training", "pyfunc", "--store", store, "--wheel",
+                          str(tmp_path / "nope.whl")], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert bad.returncode == 2 and "nope.whl" in bad.stderr and "Traceback" not in bad.stderr
