@@ -14,18 +14,12 @@ answer equals ``analyze`` field for field.
 """
 from __future__ import annotations
 
-import warnings
-
 import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 import kzclassify
-
-# predict takes a DataFrame checked against the logged signature, not type hints: MLflow's nudge is noise here
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-
 
 class KzclassifyModel(mlflow.pyfunc.PythonModel):
     """Raw releases → release type, quotes with speakers and warnings (``kzclassify.analyze``)."""
@@ -46,7 +40,9 @@ class KzclassifyModel(mlflow.pyfunc.PythonModel):
             get_model(name)
         self.columns = list(kzclassify.analyze("").to_dict())
 
-    def predict(self, context, model_input, params=None):
+    # pd.DataFrame: MLflow checks the input against the logged signature (inferred from analyze's results),
+    # not against type hints
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         texts = _texts(model_input)
         rows = []
         for i, t in enumerate(texts):
@@ -57,17 +53,12 @@ class KzclassifyModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(rows, columns=self.columns)
 
 
-def _texts(model_input) -> list:
-    if isinstance(model_input, pd.DataFrame):
-        if "text" not in model_input.columns:
-            raise MlflowException(f"input needs a column 'text'; got {list(model_input.columns)}",
-                                  error_code=INVALID_PARAMETER_VALUE)
-        return model_input["text"].tolist()
-    if isinstance(model_input, pd.Series):
-        return model_input.tolist()
-    if isinstance(model_input, str):
-        return [model_input]
-    return list(model_input)
+def _texts(model_input: pd.DataFrame) -> list:
+    # MLflow enforces the signature before predict; this covers direct calls (unwrap_python_model)
+    if "text" not in model_input.columns:
+        raise MlflowException(f"input needs a column 'text'; got {list(model_input.columns)}",
+                              error_code=INVALID_PARAMETER_VALUE)
+    return model_input["text"].tolist()
 
 
 mlflow.models.set_model(KzclassifyModel())
