@@ -28,6 +28,9 @@ def cmd_train(args) -> int:
             m = export_fn(r.version, store=args.store)
             (MODELS / folder / "CARD.md").write_text(card(r), encoding="utf-8")
             print(f"exported {m['model_version']} → models/{folder} (parity {m['parity']})")
+    if args.cmd == "all" and not args.no_export:  # the end-to-end pyfunc wraps the wheel built from models/ as now
+        from . import pyfunc
+        pyfunc.cli(args)
     return 0
 
 
@@ -73,6 +76,9 @@ def _parser():
     e.add_argument("--ref", default="champion", help="version number or alias")
     e.add_argument("--store", default=None)
     e.set_defaults(func=cmd_export)
+    from . import pyfunc, score  # the end-to-end MLflow model and batch scoring (issue 16)
+    pyfunc.add_parser(sub)
+    score.add_parser(sub)
     return p
 
 
@@ -80,6 +86,6 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
