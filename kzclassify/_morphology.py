@@ -99,6 +99,8 @@ def strip_case(word: str, known: frozenset[str] | set[str] = frozenset()) -> str
     seen = [c for c in cands if c in known]
     if seen:
         return min(seen, key=len)
+    if word in known and any(word + e in known for e in endings()):
+        return word  # the release inflects this very form ("Кисида", "Кисиданы"): it is the nominative
     long = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(e) >= 2 and len(word) - len(e) >= 4]
     return long[0] if long else word
 

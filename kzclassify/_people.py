@@ -21,9 +21,12 @@ from ._types import Person
 
 # a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
 _NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшы)"
+# a capitalised word runs through a hyphen whatever the next letter's case: "Премьер-министрі" is one
+# (title) word, not the name "Премьер" followed by "-министрі"
+_CAP_WORD = rf"[{UP}][{LO}]+(?:-[{UP}{LO}][{LO}]+)?"
 _NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
-             rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?(?:\s+{_NOT_CONT}(?:[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
-             rf"|[{UP}][{LO}]+(?:-[{UP}][{LO}]+)?")
+             rf"|{_CAP_WORD}(?:\s+{_NOT_CONT}(?:{_CAP_WORD}|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
+             rf"|{_CAP_WORD}")
 _MENTION = re.compile(  # every alternative starts with a capital: the lookahead fails fast elsewhere
     rf"(?=[{UP}])(?<![{UP}{LO}])(?:(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
     rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"

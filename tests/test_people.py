@@ -131,3 +131,17 @@ def test_people_in_the_json():
     assert d["people"][0]["name"] == "Владимир Путин" and d["people"][0]["titles"] == ["Ресей Президенті"]
     assert d["quotes"][0]["person"] == 0
     assert isinstance(a.people[0], kzclassify.Person)
+
+
+def test_hyphenated_title_and_a_name_ending_like_a_case_ending():
+    """"Премьер-министрі" is one title word, not the name "Премьер"; "Кисида" is nominative because the
+    release also inflects it ("Кисиданы"), though "-да" looks like a locative ending."""
+    import kzclassify
+    t = ("Мемлекет басшысы Қасым-Жомарт Тоқаев Ақордада Жапония Премьер-министрі Фумио Кисиданы қабылдады.\n"
+         "– Біз ынтымақтастықты дамытамыз, – деді Фумио Кисида.\n"
+         "Жапония Премьер-министрі Фумио Кисида Қазақстанға алғыс айтты.")
+    a = kzclassify.analyze(t)
+    names = [p.name for p in a.people]
+    assert "Фумио Кисида" in names and not any(n.startswith(("Жапония", "Фумио Киси ")) or n == "Фумио Киси"
+                                              for n in names)
+    assert [q.speaker for q in a.quotes] == ["Фумио Кисида"]

@@ -28,17 +28,18 @@ class KzclassifyModel(mlflow.pyfunc.PythonModel):
         # The model was registered with the sha256 of each ONNX model inside its wheel: refuse to
         # serve a different kzclassify (another install, other models) under this registry version.
         expected = (context.model_config or {}).get("model_sha256", {})
-        installed = kzclassify.info()["models"]
+        self.analyzer = kzclassify.Analyzer()
+        installed = self.analyzer.info()["models"]  # loads each model and checks its file against the manifest
         for name, sha in expected.items():
             got = installed.get(name, {}).get("sha256")
             if got != sha:
+                err = installed.get(name, {}).get("error")
                 raise kzclassify.ModelError(
                     f"kzclassify model {name!r}: installed sha256 {str(got)[:16]}… is not the registered "
-                    f"{sha[:16]}… (install the wheel logged with this MLflow model: see its requirements.txt)")
-        from kzclassify._model import get_model  # loads each model now and checks its file against the manifest
-        for name in expected:
-            get_model(name)
-        self.columns = list(kzclassify.analyze("").to_dict())
+                    f"{sha[:16]}…{f' ({err})' if err else ''} (install the wheel logged with this MLflow model: "
+                    "see its requirements.txt)")
+        self.analyzer.load()
+        self.columns = list(self.analyzer.analyze("").to_dict())
 
     # pd.DataFrame: MLflow checks the input against the logged signature (inferred from analyze's results),
     # not against type hints
@@ -47,7 +48,7 @@ class KzclassifyModel(mlflow.pyfunc.PythonModel):
         rows = []
         for i, t in enumerate(texts):
             try:
-                rows.append(kzclassify.analyze(t).to_dict())
+                rows.append(self.analyzer.analyze(t).to_dict())
             except (TypeError, ValueError) as e:
                 raise MlflowException(f"row {i}: {e}", error_code=INVALID_PARAMETER_VALUE) from None
         return pd.DataFrame(rows, columns=self.columns)
