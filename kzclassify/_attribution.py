@@ -123,6 +123,8 @@ def _index(text: str, people: People | None) -> _Index:
     return _Index(nl, sent, people or People(text))
 
 
+_NONSPACE = re.compile(r"\S")
+
 def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
               prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
               person: int = -1) -> tuple[float, ...]:
@@ -153,7 +155,7 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     return (
         float(is_tail), *(float(kind == k) for k in KINDS),
         float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
-        float(para_q == para_m), float(text[sent_start:s].strip() == ""),
+        float(para_q == para_m), float(_NONSPACE.search(text, sent_start, s) is None),  # no slice: a sentence may be the whole text
         float(bool(SPEECH_AFTER.search(after))), float(bool(GENITIVE.search(last))),
         float(bool(DATIVE.search(last)) and kind != "first_president"),
         float(bool(prev_mention) and mention == prev_mention), float(q.kind == "telegram"),

@@ -435,10 +435,29 @@ class People:
         """Title match of ``role`` for every non-president person with one (> 0), computed once per role."""
         scores = self._role_scores.get(role)
         if scores is None:
-            scores = {i: sc for i, p in enumerate(self.persons) if not self._president[i]
-                      for sc in (title_match(role, p.titles),) if sc > 0}
+            scores = {i: sc for i in self._title_candidates(role) if not self._president[i]
+                      for sc in (title_match(role, self.persons[i].titles),) if sc > 0}
             self._role_scores[role] = scores
         return scores
+
+    def _title_candidates(self, role: str) -> list[int]:
+        """Persons with a title word that can match the role's head word or a synonym of it (the only
+        ones ``title_match`` can score above 0): found through an index of title-word prefixes, so
+        scoring a role does not visit every person of a long text."""
+        if self._title_index is None:
+            self._title_index = {}
+            for i, p in enumerate(self.persons):
+                for t in p.titles:
+                    for w in _expand(t).split():
+                        self._title_index.setdefault(w.lower()[:_MIN_MATCH], set()).add(i)
+        rw = [w for w in _expand(role).split() if len(w) >= _MIN_MATCH and w.lower() not in word_set("verb_words")]
+        if not rw:
+            return []
+        head = rw[-1]
+        syn = _synonyms()
+        g = next((i for w, i in syn.items() if words_match(head, w)), None)
+        keys = {head.lower()[:_MIN_MATCH]} | {w[:_MIN_MATCH] for w, i in syn.items() if g is not None and i == g}
+        return sorted(set().union(*(self._title_index.get(k, ()) for k in keys)))
 
     def role_score(self, role: str, i: int) -> float:
         """How well person ``i``'s titles match ``role`` (0..1)."""
@@ -515,6 +534,7 @@ class People:
         self._others = sorted((st, i) for i, sts in enumerate(self._person_starts) if not self._president[i] for st in sts)
         self._group_starts = [g[0] for g in self.groups]
         self._role_scores: dict[str, dict[int, float]] = {}
+        self._title_index: dict[str, set[int]] | None = None
         counts = sorted(((len(p.mentions), i) for i, p in enumerate(self.persons) if not self._president[i]), reverse=True)
         self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
 
