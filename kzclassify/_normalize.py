@@ -83,12 +83,19 @@ _WS_CODES = np.array([c for c in range(0x3001) if chr(c).isspace()] + [0xFEFF], 
 _BREAK_CODES = np.array([ord(c) for c in LINE_BREAKS], dtype=np.uint32)
 
 
+# anything normalize would change: whitespace other than one space or one newline between solid
+# characters, whitespace at either end, a BOM, a lone surrogate
+_NOT_NORMAL = re.compile("[^\\S \n]|[ \n][ \n]|\\A\\s|\\s\\Z|\ufeff|[\ud800-\udfff]")
+
+
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` (rules in the module docstring); O(len(text)), vectorised.
 
     Lone surrogates are replaced first (:func:`clean_surrogates`), which
     ``had_surrogates`` records.
     """
+    if not _NOT_NORMAL.search(text):  # already normal (every corpus release is): identity map
+        return Normalized(text, np.arange(len(text), dtype=np.int64), len(text), False)
     text, had = clean_surrogates(text)
     cp = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     n = len(cp)

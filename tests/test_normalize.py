@@ -121,3 +121,26 @@ def test_a_lone_surrogate_is_read_as_replacement_character_everywhere():
     assert SURROGATE_WARNING in a.warnings
     assert a.release_type.label is not None
     assert [q.text for q in a.quotes] == ["Біз бірге боламыз"]
+
+
+def test_the_fast_path_for_normal_text_agrees_with_the_full_normaliser(monkeypatch):
+    """Text already in normal form skips the vectorised pass; both give the same text and offset map."""
+    import random
+
+    import numpy as np
+
+    from kzclassify import _normalize as N
+    rng = random.Random(0)
+    seen = 0
+    for _ in range(5000):
+        t = "".join(rng.choice("аб «»–.\n ") for _ in range(rng.randint(0, 14)))
+        if N._NOT_NORMAL.search(t):
+            continue
+        seen += 1
+        fast = N.normalize(t)
+        with monkeypatch.context() as m:
+            m.setattr(N, "_NOT_NORMAL", type("Always", (), {"search": staticmethod(lambda s: True)}))
+            full = N.normalize(t)
+        assert fast.text == full.text and fast.source_len == full.source_len
+        assert np.array_equal(fast.source_index, full.source_index), repr(t)
+    assert seen > 500
