@@ -1,0 +1,36 @@
+"""Per-release time of extract_quotes and analyze for one source tree, to compare two revisions.
+
+    git worktree add /tmp/before <rev>
+    for i in 1 2; do
+      (cd /tmp && PYTHONPATH=/tmp/before python $PWD/benchmarks/ab.py /tmp/before)
+      (cd /tmp && PYTHONPATH=$PWD python $PWD/benchmarks/ab.py $PWD)
+    done
+
+Each tree runs in its own process (its own kzclassify and models); run them interleaved, as above.
+"""
+import sys
+import time
+
+
+def best(fn, repeat=5) -> float:
+    b = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        b = min(b, time.perf_counter() - t)
+    return b
+
+
+def main(root: str) -> None:
+    sys.path.insert(0, root)
+    import kzclassify
+    from kzclassify.corpus import read_corpus
+    texts = [r.text for r in read_corpus(f"{root}/data/akorda_kk.txt")]
+    kzclassify.analyze(texts[0])  # load the models
+    q = best(lambda: [kzclassify.extract_quotes(t) for t in texts]) / len(texts)
+    a = best(lambda: [kzclassify.analyze(t) for t in texts]) / len(texts)
+    print(f"{root}: extract_quotes {1000 * q:.3f} ms/release, analyze {1000 * a:.3f} ms/release")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
