@@ -9,16 +9,8 @@
 Each tree runs in its own process (its own kzclassify and models); run them interleaved, as above.
 """
 import sys
-import time
 
-
-def best(fn, repeat=5) -> float:
-    b = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        b = min(b, time.perf_counter() - t)
-    return b
+from bench import best  # benchmarks/ is on the path when run as a script
 
 
 def main(root: str) -> None:
@@ -27,8 +19,8 @@ def main(root: str) -> None:
     from kzclassify.corpus import read_corpus
     texts = [r.text for r in read_corpus(f"{root}/data/akorda_kk.txt")]
     kzclassify.analyze(texts[0])  # load the models
-    q = best(lambda: [kzclassify.extract_quotes(t) for t in texts]) / len(texts)
-    a = best(lambda: [kzclassify.analyze(t) for t in texts]) / len(texts)
+    q = best(lambda: [kzclassify.extract_quotes(t) for t in texts], 5) / len(texts)
+    a = best(lambda: [kzclassify.analyze(t) for t in texts], 5) / len(texts)
     print(f"{root}: extract_quotes {1000 * q:.3f} ms/release, analyze {1000 * a:.3f} ms/release")
 
 

@@ -17,15 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def best(fn, k: int = 5) -> float:
-    out = []
-    for _ in range(k):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return min(out)
+from bench import best  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 
 def main(argv=None) -> None:
