@@ -8,7 +8,7 @@ import numpy as np
 
 from ._attribution import FEATURES, attribute_people
 from ._features import type_input
-from ._model import LoadedModel, ModelError, check_model, load_model, model_root
+from ._model import LoadedModel, ModelError, load_model, model_root
 from ._text import looks_kazakh
 from ._normalize import SURROGATE_WARNING, clean_surrogates, in_caller_text
 from ._types import Analysis, Person, Quote, ReleaseType
@@ -124,7 +124,15 @@ class Analyzer:
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""
         return {"version": __version__, "model_dir": str(self.model_dir),
-                "models": {name: check_model(name, self.model_dir) for name in MODEL_NAMES}}
+                "models": {name: self._model_info(name) for name in MODEL_NAMES}}
+
+    def _model_info(self, name: str) -> dict:
+        try:
+            mf = self._model(name).manifest  # loaded once and kept: info() then analyze() loads nothing twice
+        except ModelError as e:
+            return {"ok": False, "error": str(e)}
+        return {"ok": True, **{k: mf.get(k) for k in ("model_version", "kind", "labels", "metrics", "sha256",
+                                                       "mlflow_run_id", "training_data_digest", "created_at")}}
 
 
 _default: Analyzer | None = None

@@ -156,13 +156,3 @@ def load_model(name: str, root: Path | None = None) -> LoadedModel:
     _check_graph(sess, manifest, path)
     return LoadedModel(name, manifest, sess, path)
 
-
-def check_model(name: str, root: Path | None = None) -> dict:
-    """What ``kzclassify info`` shows for one model: its manifest fields, or the error that stops it loading."""
-    try:
-        m = load_model(name, root)
-    except ModelError as e:
-        return {"ok": False, "error": str(e)}
-    mf = m.manifest
-    return {"ok": True, **{k: mf.get(k) for k in ("model_version", "kind", "labels", "metrics", "sha256",
-                                                   "mlflow_run_id", "training_data_digest", "created_at")}}

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ._normalize import normalize
+
 _WS = re.compile(r"\s+")
-_INLINE_WS = re.compile(r"[^\S\n]+")
 
 
 def fold_whitespace(text: str) -> str:
@@ -21,14 +22,10 @@ def fold_whitespace(text: str) -> str:
 
 
 def display_text(text: str) -> str:
-    """Canonical display text: one paragraph per line, spaces inside lines folded.
-
-    Annotation offsets refer to this string. Empty lines are dropped and
-    ``\\r`` line endings become ``\\n``.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_INLINE_WS.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    """Canonical display text: one paragraph per line, spaces inside lines folded, no empty lines,
+    every kind of line break a ``\n`` (``kzclassify._normalize``, the one normaliser). Annotation
+    offsets refer to this string."""
+    return normalize(text).text
 
 
 def release_id(text: str) -> str:
