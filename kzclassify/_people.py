@@ -101,7 +101,13 @@ def name_part(mention: str) -> str:
     """The person's name inside a mention ("Ресей Президенті Владимир Путин" → "Владимир Путин")."""
     words = mention.split()
     starts = word_set("sentence_starts")
-    idx = [i for i, w in enumerate(words) if is_title_word(w) or NOT_NAME_START.search(w) or w in starts]
+    flags = [bool(is_title_word(w) or NOT_NAME_START.search(w) or w in starts) for w in words]
+    # "Қасым-Жомарт Тоқаев Ақордада": a place after the name is not a title before it (but in "Иран
+    # Президенті" the words before the title are the title's)
+    while len(flags) > 1 and flags[-1] and not is_title_word(words[-1]):
+        flags.pop()
+        words.pop()
+    idx = [i for i, f in enumerate(flags) if f]
     return " ".join(words[idx[-1] + 1:] if idx else words)
 
 

@@ -145,3 +145,16 @@ def test_hyphenated_title_and_a_name_ending_like_a_case_ending():
     assert "Фумио Кисида" in names and not any(n.startswith(("Жапония", "Фумио Киси ")) or n == "Фумио Киси"
                                               for n in names)
     assert [q.speaker for q in a.quotes] == ["Фумио Кисида"]
+
+
+def test_a_name_after_the_presidents_title_is_his_mention_and_not_the_next_persons_title():
+    """"Мемлекет басшысы Қасым-Жомарт Тоқаев Ақордада ...": the name is a mention of the president (the place
+    after it does not swallow it), and the guest's title starts after the president's name."""
+    t = ("Мемлекет басшысы Қасым-Жомарт Тоқаев Ақордада Жапония Премьер-министрі Фумио Кисиданы қабылдады.\n"
+         "– Рахмет, – деді Фумио Кисида.")
+    people = People(t)
+    by_name = {p.name: p for p in people.persons}
+    assert (17, 36, TOKAYEV) in by_name[TOKAYEV].mentions
+    assert by_name["Фумио Кисида"].titles == ("Жапония Премьер-министрі",)
+    # a title with its country before it is still no name ("Иран Президенті" names a role, not "Иран")
+    assert [p.name for p in People("Иран Президенті сөз сөйледі.").persons] == []
