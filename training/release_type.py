@@ -30,6 +30,9 @@ MODEL_NAME, EXPERIMENT = tracking.RELEASE_TYPE_MODEL, tracking.RELEASE_TYPE_EXPE
 SEED = 0
 REPEATS = 3
 REVIEW = Path(__file__).resolve().parent / "release_type_review.json"
+# learning curve: the shipped candidate trained on these fractions of each CV training fold (1.0 is the CV itself)
+CURVE_FRACTIONS = (0.6, 0.8)
+MIN_PER_CLASS = 3  # the sigmoid calibration's inner 3-fold needs three releases of each class
 # the structure tokens of kzclassify._features.lead_tokens (and the kw_ cue tokens): a block of their own
 STRUCTURE_TOKENS = r"(?:kw|op|os|prs|pr|ps|ko|kp|k1|kb|bo|fr|lo|kl|top|ev)_\w+"
 BEFORE = "tfidf_word_char_svc_v1"  # the model shipped before issue 14: the same learner on the input without structure
@@ -113,6 +116,7 @@ class Result:
     shipped: dict  # metrics of the shipped model
     data_digest: str
     families: dict = field(default_factory=dict)  # family → {"before": n, "after": n}
+    curve: list = field(default_factory=list)  # [{"fraction", "n_train", "macro_f1", ...}] of the shipped candidate
     paired: dict = field(default_factory=dict)  # model → macro-F1/accuracy difference to BEFORE per repeat
     repeats: int = REPEATS
     before: str = BEFORE
@@ -129,6 +133,41 @@ def _cv_once(factory, X, y, folds, seed):
     proba = cross_val_predict(factory(), X, y, cv=cv, method="predict_proba")
     classes = np.array(sorted(set(y)))
     return classes[proba.argmax(1)], proba
+
+
+def subsample(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A stratified share of the training indices ``idx``: ``ceil(fraction × n)`` of each class, at least
+    ``MIN_PER_CLASS`` (or all when the class has fewer), drawn with a fixed seed."""
+    rng = np.random.RandomState(seed)
+    keep = []
+    for c in np.unique(y[idx]):
+        members = idx[y[idx] == c]
+        k = min(len(members), max(MIN_PER_CLASS, int(np.ceil(fraction * len(members)))))
+        keep.append(rng.choice(members, k, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def learning_curve(factory, X: list, y: np.ndarray, labels: list[str], folds: int, runs: list[int],
+                   fractions=CURVE_FRACTIONS) -> list[dict]:
+    """Repeated CV with each training fold cut to ``fraction`` (the test folds stay whole): how much the
+    model still gains from more annotated releases. One row per fraction: mean and spread over repeats."""
+    from sklearn.model_selection import StratifiedKFold
+    Xa = np.array(X, dtype=object)
+    rows = []
+    for fraction in fractions:
+        reps, sizes = [], []
+        for s in runs:
+            pred = np.empty(len(y), dtype=object)
+            for tr, te in StratifiedKFold(folds, shuffle=True, random_state=s).split(Xa, y):
+                tr = subsample(tr, y, fraction, s)
+                sizes.append(len(tr))
+                pred[te] = factory().fit(list(Xa[tr]), y[tr]).predict(list(Xa[te]))
+            reps.append(evaluate.classification_metrics(y, pred.astype(str), labels))
+        summary = summarize(reps, labels)
+        rows.append({"fraction": fraction, "n_train": round(float(np.mean(sizes))),
+                     **{k: summary[k] for k in ("macro_f1", "macro_f1_std", "accuracy", "accuracy_std",
+                                                "min_class_f1")}})
+    return rows
 
 
 def summarize(repeats: list[dict], labels: list[str]) -> dict:
@@ -242,6 +281,13 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                             "macro_f1_max": float(d_f1.max()), "accuracy": float(d_acc.mean()),
                             "accuracy_min": float(d_acc.min()), "accuracy_max": float(d_acc.max())}
         chosen = choose(table)
+        cv_full = table[chosen]["cv"]
+        growth = learning_curve(candidates()[chosen], inputs[type_input], y, labels, folds, runs) + [
+            {"fraction": 1.0, "n_train": round(len(y) * (folds - 1) / folds),
+             **{k: cv_full[k] for k in ("macro_f1", "macro_f1_std", "accuracy", "accuracy_std", "min_class_f1")}}]
+        for row in growth:
+            mlflow.log_metrics({"curve_macro_f1": row["macro_f1"], "curve_accuracy": row["accuracy"],
+                                "curve_min_class_f1": row["min_class_f1"]}, step=row["n_train"])
         pred, proba = preds[chosen]
         conf = proba.max(1)
         ece, curve = evaluate.expected_calibration_error(conf, pred == y)
@@ -271,6 +317,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             evaluate.write_json(d / "comparison.json", table)
             evaluate.write_json(d / "paired_vs_before.json", paired)
             evaluate.write_json(d / "error_families.json", families)
+            evaluate.write_json(d / "learning_curve.json", growth)
             evaluate.write_json(d / "confusion_cv.json", shipped["cv"]["confusion"])
             evaluate.plot_confusion(shipped["cv"]["confusion"], d / "confusion_cv.png",
                                     f"{chosen} (CV, {len(runs)} repeats summed)")
@@ -293,5 +340,5 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             version = str(mv.version)
             client = mlflow.MlflowClient()
             client.set_registered_model_alias(MODEL_NAME, "champion", mv.version)
-        return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest, families, paired,
-                      len(runs), BEFORE, folds)
+        return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest, families, growth,
+                      paired, len(runs), BEFORE, folds)

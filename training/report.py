@@ -36,6 +36,13 @@ def release_type_tables(r) -> str:
                         [[f, v["before"], v["after"]] for f, v in sorted(r.families.items(), key=lambda kv: -kv[1]["before"])]
                         + [["all", sum(v["before"] for v in r.families.values()),
                             sum(v["after"] for v in r.families.values())]]))
+    if r.curve:
+        s += ["", f"Learning curve of {r.chosen}: the same repeated CV with each training fold cut to a stratified "
+              "share (the test folds stay whole):", ""]
+        s.append(_table(["share of a training fold", "releases trained on", "CV macro-F1", "CV accuracy",
+                         "CV min class F1"],
+                        [[f"{c['fraction']:.0%}", c["n_train"], _pm(c, "macro_f1"), _pm(c, "accuracy"),
+                          c["min_class_f1"]] for c in r.curve]))
     return "\n".join(s)
 
 
