@@ -4,6 +4,8 @@ Waitress reads requests asynchronously and hands a worker only a request it has 
 full, so a client that stalls mid-request holds a socket, not a thread, and is closed after
 ``timeout`` seconds of silence. A malformed or negative Content-Length is a 400 and a body over
 ``max_body`` a 413 before the application runs; those answers are JSON too (JSONErrorTask).
+``GET /health`` (and ``/``) has a worker thread of its own (HealthLane), so Label Studio's health
+check answers at once while every worker is busy with /predict.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from kzclassify import Analyzer
 
@@ -37,6 +39,37 @@ class JSONErrorChannel(HTTPChannel):
     error_task_class = JSONErrorTask
 
 
+class HealthLane:
+    """The server's task dispatcher with a lane of its own for the health routes.
+
+    A channel is queued here when its next request is complete (waitress runs one request of a
+    connection at a time); ``GET``/``HEAD`` of ``HEALTH_PATHS`` go to one dedicated thread, the rest
+    to the ``threads`` workers. /health reads no model and holds no worker.
+    """
+
+    HEALTH_PATHS = frozenset(("/health", "/"))
+
+    def __init__(self, workers: ThreadedTaskDispatcher):
+        self.workers = workers
+        self.health = ThreadedTaskDispatcher()
+        self.health.set_thread_count(1)
+
+    def add_task(self, channel) -> None:
+        request = channel.requests[0] if getattr(channel, "requests", None) else None
+        if (request is not None and not request.error and request.command in ("GET", "HEAD")
+                and request.path in self.HEALTH_PATHS):
+            self.health.add_task(channel)
+        else:
+            self.workers.add_task(channel)
+
+    def set_thread_count(self, count: int) -> None:
+        self.workers.set_thread_count(count)
+
+    def shutdown(self, cancel_pending: bool = True, timeout: int = 5) -> bool:
+        a = self.health.shutdown(cancel_pending, timeout)
+        return self.workers.shutdown(cancel_pending, timeout) and a
+
+
 def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str | None = None,
                 store: str | None = None, folds: int = 5, *, model_dir: str | None = None, threads: int = 4, timeout: int = 30,
                 backlog: int = 1024, connection_limit: int = 200, max_body: int = 64 * 2**20):
@@ -54,5 +87,6 @@ def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str
                            cleanup_interval=max(1, min(timeout // 2, 30)), max_request_body_size=max_body,
                            ident="kzclassify-ml-backend")
     server.channel_class = JSONErrorChannel
+    server.task_dispatcher = HealthLane(server.task_dispatcher)
     server.app = app
     return server

@@ -109,11 +109,12 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200, help="requests per level and route")
     ap.add_argument("--concurrency", default="1,20,50")
     ap.add_argument("--threads", type=int, default=4, help="worker threads of the started backend")
+    ap.add_argument("--tasks", type=int, default=1, help="tasks per /predict request (Label Studio sends a page)")
     args = ap.parse_args()
     from kzclassify.corpus import read_corpus
     releases = sorted((r.text for r in read_corpus(ROOT / "data" / "akorda_kk.txt")), key=len)
     text = releases[len(releases) // 2]  # the median-length release
-    body = json.dumps({"tasks": [{"id": 1, "data": {"text": text}}]}).encode()
+    body = json.dumps({"tasks": [{"id": i + 1, "data": {"text": text}} for i in range(args.tasks)]}).encode()
     proc = None
     if args.url:
         u = urlsplit(args.url)
@@ -122,7 +123,7 @@ def main() -> None:
         proc, port = start_backend(args.threads)
         host = "127.0.0.1"
     try:
-        print(f"backend {host}:{port}; /predict body: one task, a {len(text):,}-character release; "
+        print(f"backend {host}:{port}; /predict body: {args.tasks} task(s), each a {len(text):,}-character release; "
               f"{args.requests} requests per row, a new connection each")
         print(f"{'route':9} {'conc':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
               f"{'errors':>6}  listen overflows (machine-wide) | one more client's /health meanwhile: p50, p99 ms, errors")

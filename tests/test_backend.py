@@ -207,6 +207,25 @@ def _closed_by_server(s: socket.socket) -> bool:
         s.setblocking(True)
 
 
+def test_health_answers_while_every_worker_is_busy():
+    """One worker, busy with a long /predict: /health is answered while that request is still running."""
+    from kzclassify.corpus import read_corpus
+    text = max((r.text for r in read_corpus(ROOT / "data" / "akorda_kk.txt")), key=len)
+    body = {"tasks": [{"id": i, "data": {"text": text}} for i in range(150)]}
+    with backend_process("--threads", "1") as url, ThreadPoolExecutor(1) as ex:
+        busy = ex.submit(httpx.post, url + "/predict", json=body, timeout=120)
+        time.sleep(0.3)  # the predict is read and on the worker
+        answered = []
+        while not busy.done():
+            r = httpx.get(url + "/health", timeout=60)
+            assert r.status_code == 200 and r.json()["status"] == "UP"
+            answered.append(busy.done())
+            if len(answered) >= 3:
+                break
+        assert busy.result().status_code == 200
+        assert answered and not any(answered), "no /health answer came while /predict was running"
+
+
 def test_stalled_clients_block_no_one_and_are_closed_after_the_timeout(backend):
     port = int(backend.rsplit(":", 1)[1])
     halves = [b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Le",  # stops inside the headers
