@@ -74,9 +74,15 @@ def _first_sentence(sents: list[str]) -> int:
     return 0
 
 
+@lru_cache(maxsize=1)
+def _cue_patterns() -> list[tuple[str, re.Pattern]]:
+    """One alternation of each label's (literal) cues: a single scan per label instead of one per cue."""
+    return [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
+
+
 def _hits(text: str) -> list[str]:
     """Labels (guide order, each once) whose cues occur in ``text``."""
-    return [label for label, cues in type_cues() if any(c in text for c in cues)]
+    return [label for label, pattern in _cue_patterns() if pattern.search(text)]
 
 
 # "<event> барысында / қорытындысы / аясында ...": the event the text names as its frame or setting

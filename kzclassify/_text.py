@@ -33,19 +33,21 @@ def release_id(text: str) -> str:
     return hashlib.sha1(fold_whitespace(text).encode("utf-8")).hexdigest()[:12]
 
 
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_KAZAKH_SPECIFIC = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
-_LETTER = re.compile(r"[^\W\d_]")
+# the complements: what is left after removing them is the letters / Cyrillic / Kazakh-specific letters
+# (one C pass each, no list of one-character matches)
+_NOT_CYRILLIC = re.compile(r"[^\u0400-\u04FF]+")
+_NOT_KAZAKH_SPECIFIC = re.compile(r"[^әғқңөұүһіӘҒҚҢӨҰҮҺІ]+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
 _PROFILE_CHARS = 3_000  # the script of a release is clear from its beginning
 
 
 def script_profile(text: str) -> tuple[float, float]:
     """Return (share of letters that are Cyrillic, share that are Kazakh-specific)."""
     head = text[:_PROFILE_CHARS]
-    n = len(_LETTER.findall(head))
+    n = len(_NOT_LETTER.sub("", head))
     if not n:
         return 0.0, 0.0
-    return len(_CYRILLIC.findall(head)) / n, len(_KAZAKH_SPECIFIC.findall(head)) / n
+    return len(_NOT_CYRILLIC.sub("", head)) / n, len(_NOT_KAZAKH_SPECIFIC.sub("", head)) / n
 
 
 def looks_kazakh(text: str) -> bool:
