@@ -226,6 +226,27 @@ def test_health_answers_while_every_worker_is_busy():
         assert answered and not any(answered), "no /health answer came while /predict was running"
 
 
+def test_pipelined_predict_and_health_answer_in_order(backend):
+    """One connection sends /predict, /health, /predict, /health back to back (HTTP/1.1 pipelining): the
+    health lane and the workers take turns on it and the answers come back in the order asked."""
+    import re
+    body = json.dumps({"tasks": [{"id": 1, "data": {"text": KAZAKH}}]}).encode()
+    predict = (f"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    health = b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+    last = b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    port = int(backend.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(predict + health + predict + last)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    bodies = [json.loads(b) for b in re.findall(rb"\r\n\r\n(\{.*?\})(?=HTTP/1\.1 |$)", data, re.S)]
+    assert data.count(b"HTTP/1.1 200") == 4
+    assert ["results" in b for b in bodies] == [True, False, True, False]
+    assert bodies[1]["status"] == bodies[3]["status"] == "UP"
+
+
 def test_stalled_clients_block_no_one_and_are_closed_after_the_timeout(backend):
     port = int(backend.rsplit(":", 1)[1])
     halves = [b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Le",  # stops inside the headers
