@@ -99,3 +99,15 @@ def test_release_type_ablation_is_paired_with_the_shipped_candidate(tmp_path):
     assert "+ strong body cues" in ab.table(out)
     run = mlflow.search_runs(experiment_names=[ab.EXPERIMENT], output_format="list")[0]
     assert run.info.run_name == "release-type-ablation" and "__strong_body_cues.cv_macro_f1" in run.data.metrics
+
+
+def test_ablation_cli_names_an_unknown_variant_in_one_line(capsys):
+    from training import release_type_ablation as ab
+
+    for argv in (["--only", "bogus"], ["--folds", "1"]):
+        with pytest.raises(SystemExit) as e:
+            ab.main(argv)
+        assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown variant(s) bogus; the variants are: " + ab.REFERENCE in err and "--folds must be at least 2" in err
+    assert "Traceback" not in err

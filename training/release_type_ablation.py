@@ -168,6 +168,11 @@ def main(argv=None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--only", nargs="*", default=None, help="variant names (the reference always runs)")
     a = p.parse_args(argv)
+    unknown = sorted(set(a.only or ()) - set(variants()))
+    if unknown:
+        p.error(f"unknown variant(s) {', '.join(unknown)}; the variants are: {', '.join(variants())}")
+    if a.folds < 2:
+        p.error("--folds must be at least 2")
     print(table(run(a.export, a.store, a.folds, a.only)))
     return 0
 
