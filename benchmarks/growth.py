@@ -54,6 +54,7 @@ GENERATORS = {
     "guillemet_quote_one_line": _repeat("«біз бірге боламыз» деді Президент. "),
     "dash_lines": _repeat("– Біз бірге боламыз, – деді министр.\n"),
     "guillemet_pairs": _repeat("«а» "),
+    "guillemet_spaces_comma": lambda n: "«а»" + " " * (n - 6) + ", х",
     # more
     "one_letter": _repeat("а"),
     "dashes": _repeat("–"),

@@ -76,7 +76,10 @@ _PUNCT = ",.!?…:;"
 # spaces before the dash are found by looking back from it, see _tail_search)
 _DASH_VERB = re.compile(rf"{_DASHES}[ \u00a0]*{_VERB}")
 # a closing guillemet that a TAIL or _GUILLEMET_TAIL can follow
-_CLOSE_THEN_VERB = re.compile(rf"»(?=[,.!?…:;]?[ \u00a0]*(?:{_DASHES}[ \u00a0]*)?{_VERB})")
+# (spaces typed before the punctuation, "» , – деді", are allowed; written so that a run of spaces after »
+# is scanned a bounded number of times, not once per split of the run)
+_CLOSE_THEN_VERB = re.compile(rf"»(?=(?:[ \u00a0]*[,.!?…:;])?[ \u00a0]*(?:{_DASHES}[ \u00a0]*)?{_VERB})")
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \u00a0]+(?=[,.!?…:;])")
 # an opening guillemet that _INTRO_VERB can introduce (its window ends in ":" and spaces)
 _COLON_OPEN = re.compile(r":\s*«")
 _NAME_TAIL_LINES = re.compile(_NAME_TAIL.pattern, re.M)
@@ -334,9 +337,11 @@ def find_quotes(text: str) -> list[QuoteSpan]:
         if o < i:
             continue
         line_end = ix.line_end(c)
-        tail_info = _tail_at(text, c + 1, line_end)
+        sp = _SPACE_BEFORE_PUNCT.match(text, c + 1, line_end)
+        after = sp.end() if sp else c + 1  # the tail starts at the punctuation, not at a space typed before it
+        tail_info = _tail_at(text, after, line_end)
         if tail_info is None:
-            g = _tail_at(text, c + 1, line_end, _GUILLEMET_TAIL)
+            g = _tail_at(text, after, line_end, _GUILLEMET_TAIL)
             if g is not None and ix.n_words(o + 1, c) >= 5:
                 tail_info = g
         if tail_info is None:

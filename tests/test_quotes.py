@@ -69,6 +69,15 @@ def test_paragraph_without_opening_dash_closed_by_dedi():
     assert q.text == "Екі ел арасындағы сауда артып келеді" and q.speaker == NAZARBAYEV
 
 
+@pytest.mark.parametrize("tail", [", – деді", " , – деді", "  ,– деді", " , деді"])
+def test_guillemet_quote_with_a_space_typed_before_the_comma(tail):
+    """«…» , – деді ...: a space before the comma (sloppy typing, scraped text) changes nothing; before, the
+    paragraph up to the tail came out as one dash quote with the guillemets inside."""
+    t = f"Мемлекет басшысы кездесу өткізді. «Біз ынтымақтастықты әрі қарай бірге дамытамыз»{tail} Қасым-Жомарт Тоқаев."
+    [q] = quotes(t)
+    assert (q.text, q.kind, q.speaker) == ("Біз ынтымақтастықты әрі қарай бірге дамытамыз", "guillemet", TOKAYEV)
+
+
 def test_guillemet_quote_after_dedi_colon():
     t = "Мемлекет басшысы Қасым-Жомарт Тоқаев деді: «Біз бірге жұмыс істейміз». Кездесу жалғасты."
     [q] = quotes(t)
