@@ -55,6 +55,7 @@ GENERATORS = {
     "dash_lines": _repeat("– Біз бірге боламыз, – деді министр.\n"),
     "guillemet_pairs": _repeat("«а» "),
     "guillemet_spaces_comma": lambda n: "«а»" + " " * (n - 6) + ", х",
+    "straight_quotes": _repeat('"біз бірге боламыз" деді "а" '),
     # more
     "one_letter": _repeat("а"),
     "dashes": _repeat("–"),

@@ -67,17 +67,30 @@ def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + s, start + e) for s, e in _split(text[start:end])]
 
 
+_PATRONYMIC = re.compile(r"(?:ұлы|қызы)[а-яәғқңөұүһі]*$")
+_PATRONYMIC_NOMINATIVE = re.compile(r"\w(?:ұлы|қызы)$")
+
+
+def _starts_a_name(w: str) -> bool:
+    """A word that begins another name inside a run of capitalised words ("... Нұрсұлтан Назарбаев",
+    "... Қазақстан Президенті"); a patronymic built on it ("Нұрсұлтанқызы") continues the name before."""
+    return w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) and not _PATRONYMIC.search(w)
+
+
 @lru_cache(maxsize=4096)
 def _split(run: str) -> tuple[tuple[int, int], ...]:
     words = _words(run, 0)
-    starts = word_set("sentence_starts")
+    starts, first_names = word_set("sentence_starts"), word_set("first_names")
     while words and (words[0][2] in starts or NOT_NAME_START.search(words[0][2])):
         words.pop(0)
     out: list[tuple[int, int]] = []
     cur: list = []
     for w in words:
-        if cur and w[2].startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")):
+        if cur and _starts_a_name(w[2]):
             out.append((cur[0][0], cur[-1][1]))
+            cur = []
+        if len(cur) >= 2 and w[2] in first_names and SURNAME_LIKE.search(cur[-1][2]):
+            out.append((cur[0][0], cur[-1][1]))  # "Қасым-Жомарт Тоқаев Дариға Назарбаеваның": a second name
             cur = []
         if len(cur) >= 2 and is_title_word(w[2]) and not is_title_word(cur[-1][2]):
             out.append((cur[0][0], cur[-1][1]))  # "Назарбаев Қытай Төрағасы Си..."
@@ -89,7 +102,10 @@ def _split(run: str) -> tuple[tuple[int, int], ...]:
             continue
         if not (not cur and w[2].startswith("Қазақстан")):
             cur.append(w)
-        if len(cur) >= 2 and w[2] not in _PARTICLES and SPLIT_CASE.search(w[2]) and not is_title_word(w[2]):
+        # a case ending closes a name ("... Назарбаевпен"), unless the word is a first name that only looks
+        # inflected ("Армен": -мен), which the name goes on after
+        if (len(cur) >= 2 and w[2] not in _PARTICLES and SPLIT_CASE.search(w[2]) and not is_title_word(w[2])
+                and w[2] not in first_names):
             out.append((cur[0][0], cur[-1][1]))
             cur = []
     if cur:
@@ -122,15 +138,26 @@ def clean_name_words(words: list[str]) -> list[str]:
     while words and (words[0] in starts or NOT_NAME_START.search(words[0]) or is_title_word(words[0])):
         words.pop(0)
     out: list[str] = []
-    for w in words:
-        if out and (w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) or is_title_word(w)
+    patronymic = -1
+    for i, w in enumerate(words):
+        if out and (_starts_a_name(w) or is_title_word(w)
                     or w in ("да", "те", "та")):
             break
         out.append(w)
         if len(out) >= 2 and w not in _PARTICLES and (OBLIQUE.search(w) or SURNAME_LIKE.search(w)):
+            # "Нұрсұлтан Әбішұлы Назарбаев": a nominative patronymic between the first name and the surname
+            # does not end the name, and the canonical name is the first name and the surname (the guide's)
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if (patronymic < 0 and (len(out) == 2 or out[-2] in word_set("first_names"))
+                    and _PATRONYMIC_NOMINATIVE.search(w) and nxt[:1].isupper()
+                    and not (_starts_a_name(nxt) or is_title_word(nxt) or _not_name(nxt))):
+                patronymic = len(out) - 1
+                continue
             break
     while out and out[-1] in _PARTICLES:
         out.pop()
+    if 0 <= patronymic < len(out) - 1:
+        del out[patronymic]
     return trim_name(out)
 
 
@@ -270,18 +297,22 @@ def find_groups(text: str) -> list[tuple[int, int, str]]:
 @lru_cache(maxsize=8192)
 def _shape(mention: str):
     """The parts of a written name that do not depend on the release: (name words with the surname
-    last (for initials: the bare surname), the initials or "", the title inside the mention, where the name ends)."""
-    words = clean_name_words(name_part(mention).split())
+    last (for initials: the bare surname), the initials or "", the title inside the mention, where the name ends,
+    the patronymic written between the first name and the surname or "")."""
+    raw = name_part(mention).split()
+    words = clean_name_words(raw)
     if not words:
         return None
     im = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
-    name_at = mention.find(words[0])
+    first = re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", mention)  # "Армения ... Армен": the word, not a prefix
+    name_at = first.start() if first else mention.find(words[0])
     title = mention[:name_at].strip() if name_at > 0 else ""
     last = mention.rfind(words[-1])  # "Владимир Путин Астанаға": the name ends at "Путин"
     end = last + len(words[-1]) if last >= 0 else len(mention)
     if im:
-        return (im.group(2),), im.group(1).replace(" ", ""), title, end
-    return tuple(words), "", title, end
+        return (im.group(2),), im.group(1).replace(" ", ""), title, end, ""
+    patronymic = next((w for w in raw[1:-1] if _PATRONYMIC_NOMINATIVE.search(w) and w not in words), "")
+    return tuple(words), "", title, end, patronymic
 
 
 class People:
@@ -297,6 +328,7 @@ class People:
         self._mention_person: dict[int, str] = {}  # mention start → person key
         self._parsed: dict[str, tuple | None] = {}
         self._person_end = 0  # where the last person mention ends: a title is not read past it
+        self._patronymics: dict[tuple[str, str], str] = {}  # (first name, patronymic) → surname key
         common, starts = word_set("common_capitalised"), word_set("sentence_starts")
         for m in _MENTION.finditer(text):
             if m.group("name") is None:
@@ -321,8 +353,9 @@ class People:
                     self._add_name(s, e)
         self.persons: list[Person] = []
         self._index: dict[str, int] = {}
+        merged = self._merge_patronymic_forms()
         for key, b in self._by.items():
-            if not b.strong:
+            if not b.strong or key in merged:
                 continue
             # fullest form: most words, written out rather than initials, then the most frequent
             name = max(b.forms.items(), key=lambda kv: (len(kv[0].replace(".", ". ").split()), "." not in kv[0],
@@ -330,11 +363,32 @@ class People:
             self._index[key] = len(self.persons)
             titles = tuple(dict.fromkeys(b.titles))
             self.persons.append(Person(name, titles, tuple(sorted(set(b.mentions)))))
+        for src, dst in merged.items():
+            if dst in self._index:
+                self._index[src] = self._index[dst]
         # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
         self.groups = find_groups(text)
         self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
         self._starts = [m[0] for m in self.mentions]
         self._finish()
+
+    def _merge_patronymic_forms(self) -> dict[str, str]:
+        """Names written as first name + patronymic ("Аманжол Қошанұлы", "Дариға Нұрсұлтанқызын") joined to the
+        person the release also writes with the surname ("Аманжол Қошанұлы Қошанов"): source key → surname key."""
+        merged: dict[str, str] = {}
+        if not self._patronymics:
+            return merged
+        for key, b in self._by.items():
+            for form in b.forms:
+                w = form.split()
+                dst = self._patronymics.get((w[0], key)) if len(w) == 2 else None
+                if dst and dst != key and dst in self._by:
+                    merged[key] = dst
+                    break
+        for src, dst in merged.items():
+            self._by[dst].mentions += self._by[src].mentions
+            self._by[dst].titles += self._by[src].titles
+        return merged
 
     def _builder(self, key: str) -> _Builder:
         if key not in self._by:
@@ -342,11 +396,12 @@ class People:
         return self._by[key]
 
     def _parse(self, mention: str):
-        """(surname key, written form, strong, title inside the mention, name end) of a written name, or None."""
+        """(surname key, written form, strong, title inside the mention, name end, (first name, patronymic) or
+        None) of a written name, or None."""
         shape = _shape(mention)
         if shape is None:
             return None
-        words, initials, title, end = shape
+        words, initials, title, end, patronymic = shape
         common = word_set("common_capitalised")
         if initials:
             surname = strip_case(words[-1], self.tokens)
@@ -363,7 +418,7 @@ class People:
         alias = lexicon()["president_aliases"].get(form)
         if alias:
             form, surname, strong = alias, alias.split()[-1], True
-        return surname, form, strong, title, end
+        return surname, form, strong, title, end, (words[0], patronymic) if patronymic and len(words) >= 2 else None
 
     def _add_name(self, s: int, e: int) -> None:
         text = self.text
@@ -373,7 +428,9 @@ class People:
         parsed = self._parsed[mention]
         if parsed is None:
             return
-        surname, form, strong, title, end = parsed
+        surname, form, strong, title, end, patronymic = parsed
+        if patronymic:  # "Аманжол Қошанұлы Қошанов": "Аманжол Қошанұлы" elsewhere is this person too
+            self._patronymics[patronymic] = surname
         e = s + end
         b = self._builder(surname)
         b.strong = b.strong or strong

@@ -264,16 +264,44 @@ class _Covered:
         return i < len(self.starts) and self.starts[i] < end
 
 
+# Other double quotation marks, read as guillemets: straight "…", English “…”, German/Russian „…“.
+_OTHER_QUOTES = re.compile('["\u201c\u201d\u201e]')
+_OPENS_AFTER = frozenset(" \t\n\u00a0([{:«–—-\u201e")
+
+
+def as_guillemets(text: str) -> str:
+    """``text`` with other double quotation marks written as « and » (same length, so offsets hold).
+
+    A mark opens when it starts the text or follows a space, an opening bracket, a colon, a dash or an
+    opening mark ("„" always opens); otherwise it closes. The annotators read a straight-quoted letter
+    ("…: "Армения Республикасы мен …", – деп жазған.") as a quote, like one in guillemets. Linear: one
+    scan for the marks, and the text is copied only when it has any.
+    """
+    marks = [m.start() for m in _OTHER_QUOTES.finditer(text)]
+    if not marks:
+        return text
+    out, last = [], 0
+    for i in marks:
+        opens = text[i] == "\u201e" or i == 0 or text[i - 1] in _OPENS_AFTER
+        out.append(text[last:i])
+        out.append("«" if opens else "»")
+        last = i + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
 def find_quotes(text: str) -> list[QuoteSpan]:
     """Find direct quotes in ``text`` by the rules of the annotation guide.
 
     Returns spans sorted by start; ``text[q.start:q.end]`` is the quote content
     without dashes, guillemets, the comma before the closing dash or the tail.
+    Other double quotation marks count as guillemets (``as_guillemets``).
     Linear in ``len(text)``; a tail is at most MAX_TAIL_CHARS long and a
     guillemet quote at most MAX_QUOTE_CHARS.
     """
     if not text:
         return []
+    text = as_guillemets(text)
     ix = _Index(text)
     stage: list[QuoteSpan] = []
     done: list[QuoteSpan] = []

@@ -158,3 +158,34 @@ def test_a_name_after_the_presidents_title_is_his_mention_and_not_the_next_perso
     assert by_name["Фумио Кисида"].titles == ("Жапония Премьер-министрі",)
     # a title with its country before it is still no name ("Иран Президенті" names a role, not "Иран")
     assert [p.name for p in People("Иран Президенті сөз сөйледі.").persons] == []
+
+
+def test_a_patronymic_between_first_name_and_surname_and_the_same_person_without_the_surname():
+    """"Аманжол Қошанұлы Қошанов" is Аманжол Қошанов (the guide: first name and surname); "Аманжол Қошанұлы"
+    elsewhere in the release is the same person, as is "Дариға Нұрсұлтанқызын" next to "Дариға
+    Нұрсұлтанқызы Назарбаеваның"; "Нұрсұлтан Әбішұлы Назарбаев" is one mention of the First President."""
+    people = People("Жиында Аманжол Қошанұлы Қошановтың баяндамасы тыңдалды. Аманжол Қошанұлы сөз сөйледі.")
+    [p] = people.persons
+    assert p.name == "Аманжол Қошанов" and [m[2] for m in p.mentions] == ["Аманжол Қошанұлы Қошановтың",
+                                                                          "Аманжол Қошанұлы"]
+    assert {people.person_at(m[0]) for m in p.mentions} == {0}
+    people = People("Сенат төрағасы лауазымына Дариға Нұрсұлтанқызы Назарбаеваның кандидатурасын ұсынды.\n"
+                    "– Дариға Нұрсұлтанқызын баршаңыз білесіздер, – деді ол.")
+    assert [(p.name, len(p.mentions)) for p in people.persons] == [("Дариға Назарбаева", 2)]
+    people = People("Елбасы Нұрсұлтан Әбішұлы Назарбаев сөз сөйледі.")
+    assert [m[2] for m in people.persons[0].mentions] == ["Елбасы", "Нұрсұлтан Әбішұлы Назарбаев"]
+    # a surname that ends like a patronymic stays the surname ("Мұхтар Шәріпұлы Қошанұлы" = Мұхтар Қошанұлы)
+    people = People("Жиынға Мұхтар Шәріпұлы Қошанұлы қатысты. Мұхтар Қошанұлы баяндама жасады.")
+    assert [(p.name, len(p.mentions)) for p in people.persons] == [("Мұхтар Қошанұлы", 2)]
+
+
+def test_first_names_that_look_inflected_and_a_second_name_after_the_first():
+    """"Армен" (-мен) does not end the name "Армен Саркисян", and its title is found as a word ("Армения
+    Президенті", not cut inside "Армения"); "Қасым-Жомарт Тоқаев Сергей Шойгуді": two persons, the
+    accusative "-ді" is a case ending ("Владимир Путинді")."""
+    [p] = People("Армения Президенті Армен Саркисян Қазақстан халқына бейбітшілік тіледі.").persons
+    assert (p.name, p.titles) == ("Армен Саркисян", ("Армения Президенті",))
+    t = "Қасым-Жомарт Тоқаев Сергей Шойгуді Жеңіс күнімен құттықтады. Сергей Шойгу алғыс айтты."
+    assert sorted(p.name for p in People(t).persons) == ["Сергей Шойгу", TOKAYEV]
+    t = "Қасым-Жомарт Тоқаев Владимир Путинді Мемлекеттік Дума сайлауымен құттықтады."
+    assert sorted(p.name for p in People(t).persons) == ["Владимир Путин", TOKAYEV]

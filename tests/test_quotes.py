@@ -149,3 +149,14 @@ def test_offsets_index_the_callers_string_even_with_odd_whitespace():
     t = "  Кездесу   өтті.\r\n\r\n–   Біз   дайынбыз,  –  деді   Нұрсұлтан Назарбаев.  "
     [q] = quotes(t)
     assert t[q.start:q.end] == q.text == "Біз   дайынбыз"
+
+
+@pytest.mark.parametrize("marks", ['""', "“”", "„“"])
+def test_other_double_quotation_marks_are_read_as_guillemets(marks):
+    """Straight and curly quotation marks around speech are a guillemet quote (the annotators marked a
+    straight-quoted letter as a quote); around a name they stay a name."""
+    o, c = marks
+    t = f"Мемлекет басшысы кездесу өткізді. {o}Біз ынтымақтастықты әрі қарай бірге дамытамыз{c}, – деді Қасым-Жомарт Тоқаев."
+    [q] = quotes(t)
+    assert (q.text, q.kind, q.speaker) == ("Біз ынтымақтастықты әрі қарай бірге дамытамыз", "guillemet", TOKAYEV)
+    assert quotes(f"Мемлекет басшысы {o}Kaspi.kz{c} компаниясының басшысымен кездесті.") == []
