@@ -17,6 +17,13 @@ LO = "а-яәғқңөұүһіё"
 
 INITIALS = re.compile(rf"^((?:[{UP}]\.\s?)+)([{UP}][{LO}-]+)$")
 
+
+def match_initials(words: list[str]) -> re.Match | None:
+    """INITIALS on the end of a name's words, written with or without spaces: "Н.Ә.Назарбаев",
+    "Н. Назарбаев", "Н. Ә. Назарбаев" (group 1: the initials, group 2: the surname)."""
+    return (INITIALS.match(words[-1]) or (len(words) >= 3 and INITIALS.match("".join(words[-3:])))
+            or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))) if words else None
+
 # case endings of a word as a whole (a name inside a sentence)
 GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
 DATIVE = re.compile(r"(ға|ге|қа|ке|на|не)$")

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._morphology import (GENITIVE, INITIALS, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
-                          is_title_word, lexicon, strip_case, title_kind, word_set)
+from ._morphology import (GENITIVE, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
+                          is_title_word, lexicon, match_initials, strip_case, title_kind, word_set)
 from ._types import Person
 
 # a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
@@ -303,7 +303,7 @@ def _shape(mention: str):
     words = clean_name_words(raw)
     if not words:
         return None
-    im = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
+    im = match_initials(words)
     first = re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", mention)  # "Армения ... Армен": the word, not a prefix
     name_at = first.start() if first else mention.find(words[0])
     title = mention[:name_at].strip() if name_at > 0 else ""

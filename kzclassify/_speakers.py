@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._morphology import INITIALS, lexicon, strip_case, title_kind, trailing_title_kind, word_set
+from ._morphology import lexicon, match_initials, strip_case, title_kind, trailing_title_kind, word_set
 from ._people import People, clean_name_words, era_president, group_name, name_part  # noqa: F401
 
 
@@ -56,7 +56,7 @@ def resolve_name(name: str, people: People) -> Resolution | None:
     words = clean_name_words(name.split())
     if not words:
         return None
-    m = INITIALS.match(words[-1]) or (len(words) >= 2 and INITIALS.match(words[-2] + words[-1]))
+    m = match_initials(words)
     if m:
         surname = strip_case(m.group(2), people.tokens)
         i = people.index_of(surname)

@@ -189,3 +189,10 @@ def test_first_names_that_look_inflected_and_a_second_name_after_the_first():
     assert sorted(p.name for p in People(t).persons) == ["Сергей Шойгу", TOKAYEV]
     t = "Қасым-Жомарт Тоқаев Владимир Путинді Мемлекеттік Дума сайлауымен құттықтады."
     assert sorted(p.name for p in People(t).persons) == ["Владимир Путин", TOKAYEV]
+
+
+@pytest.mark.parametrize("written", ["Н.Ә.Назарбаев", "Н. Ә. Назарбаев", "Н. Назарбаев"])
+def test_initials_with_or_without_spaces(written):
+    t = f"Жиында {written} сөз сөйледі.\n– Біз бірге боламыз, – деді {written}."
+    a = kzclassify.analyze(t)
+    assert [p.name for p in a.people] == [NAZARBAYEV] and [q.speaker for q in a.quotes] == [NAZARBAYEV]
