@@ -168,6 +168,27 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     )
 
 
+_ADDRESSEE_TITLE = ("ына", "іне", "ға", "ге", "қа", "ке")  # "Мемлекет басшысына", "Президентіне", "министрге"
+_DATIVE_AFTER_NAME = frozenset(("ға", "ге", "қа", "ке", "на", "не", "а", "е"))
+
+
+def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool:
+    """A mention in the dative case: the one spoken or written *to* ("Қасым-Жомарт Тоқаевқа ... жеделхат
+    жолдады", "Мемлекет басшысына ... келіп түсті"), never the speaker (no annotated speaker mention is
+    dative). A name counts when it is the person's canonical surname plus a dative ending, so a name that
+    ends like one ("Мадина") is not taken for it."""
+    s, e, kind = mention
+    words = text[s:e].split()
+    if not words:
+        return False
+    last = words[-1]
+    if kind != "name":
+        return last.endswith(_ADDRESSEE_TITLE)
+    i = people.person_at(s)
+    stem = people.persons[i].name.split()[-1] if i >= 0 else ""
+    return bool(stem) and last != stem and last.startswith(stem) and last[len(stem):] in _DATIVE_AFTER_NAME
+
+
 def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order (people built once if not given)."""
     out: list[list[Candidate]] = []
@@ -193,7 +214,7 @@ def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = N
         hi = bisect.bisect_left(m_starts, q.start)
         # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
         ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
-               and (c[2] != "name" or ix.people.person_at(c[0]) >= 0)]
+               and (c[2] != "name" or ix.people.person_at(c[0]) >= 0) and not _addressee(text, c, ix.people)]
         for s, e, kind in reversed(ctx):  # nearest first
             raw.append((s, e, kind, "context"))
         seen, uniq = set(), []

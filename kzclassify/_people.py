@@ -481,6 +481,17 @@ class People:
             i = self._index.get(name.split()[-1], -1)
         return i
 
+    def by_first_name(self, word: str) -> int:
+        """Index of the one person whose canonical name starts with this first name ("Мадина" →
+        "Мадина Әбілқасымова"), -1 if none or several (an index built once: no scan per lookup)."""
+        if self._first_names is None:
+            self._first_names = {}
+            for i, p in enumerate(self.persons):
+                w = p.name.split()
+                if len(w) >= 2 and "." not in w[0]:
+                    self._first_names[w[0]] = -1 if w[0] in self._first_names else i
+        return self._first_names.get(word, -1)
+
     def is_president(self, i: int) -> bool:
         return self._president[i]
 
@@ -598,6 +609,7 @@ class People:
         self._group_starts = [g[0] for g in self.groups]
         self._role_scores: dict[str, dict[int, float]] = {}
         self._title_index: dict[str, set[int]] | None = None
+        self._first_names: dict[str, int] | None = None
         counts = sorted(((len(p.mentions), i) for i, p in enumerate(self.persons) if not self._president[i]), reverse=True)
         self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
 

@@ -73,6 +73,10 @@ def resolve_name(name: str, people: People) -> Resolution | None:
         full = people.persons[i].name if i >= 0 else written
         # the fullest form wins only if it extends what is written here ("Джавад Зариф" ⊂ "Мохаммад Джавад Зариф")
         return Resolution(full if full.endswith(written) else written, "name", 0.95, i)
+    if i < 0:  # a first name alone ("– деді Мадина"): the one person of the release with it
+        i = people.by_first_name(words[-1])
+        if i < 0 and surname != words[-1]:
+            i = people.by_first_name(surname)
     if i >= 0:
         return Resolution(people.persons[i].name, "name", 0.85, i)
     return Resolution(surname, "name", 0.6, -1)

@@ -196,3 +196,20 @@ def test_initials_with_or_without_spaces(written):
     t = f"Жиында {written} сөз сөйледі.\n– Біз бірге боламыз, – деді {written}."
     a = kzclassify.analyze(t)
     assert [p.name for p in a.people] == [NAZARBAYEV] and [q.speaker for q in a.quotes] == [NAZARBAYEV]
+
+
+@pytest.mark.parametrize("text, author", [
+    ("Мемлекет басшысына Қытай Төрағасы Си Цзиньпиннен құттықтау жеделхаты келіп түсті.\n"
+     "«Сізді мерекемен құттықтаймын», – делінген жеделхатта.", "Си Цзиньпин"),
+    ("Қасым-Жомарт Тоқаевқа Ресей Президенті Владимир Путин жеделхат жолдады.\n"
+     "«Қазақстан халқына зор табыс тілеймін», – деп жазылған жеделхатта.", "Владимир Путин"),
+])
+def test_the_addressee_in_the_dative_is_not_the_author(text, author):
+    """The guide: a telegram's speaker is its author; "Мемлекет басшысына", "Тоқаевқа" name whom it was sent to."""
+    got, _ = speakers(text)
+    assert got == [author]
+
+
+def test_a_first_name_alone_is_the_one_person_with_it():
+    got, a = speakers("Жиында Мадина Әбілқасымова баяндама жасады.\n– Инфляция төмендеді, – деді Мадина.")
+    assert got == ["Мадина Әбілқасымова"] and a.quotes[0].person >= 0
