@@ -31,6 +31,13 @@ def speakers(text):
      "– Біз серіктестікті жалғастырамыз, – деді АҚШ Президенті.", "Дональд Трамп"),
     ("Қасым-Жомарт Тоқаев Роберт Флойдты қабылдады. Роберт Флойд ұйымның жұмысы туралы айтты.\n"
      "– Бұл мен үшін ерекше күн, – деді дипломат.", "Роберт Флойд"),
+    # a first name alone is the one person of the release with it
+    ("Жиында Мадина Әбілқасымова баяндама жасады.\n– Инфляция төмендеді, – деді Мадина.", "Мадина Әбілқасымова"),
+    # the guide: a telegram's speaker is its author; a dative ("Мемлекет басшысына", "Тоқаевқа") is its addressee
+    ("Мемлекет басшысына Қытай Төрағасы Си Цзиньпиннен құттықтау жеделхаты келіп түсті.\n"
+     "«Сізді мерекемен құттықтаймын», – делінген жеделхатта.", "Си Цзиньпин"),
+    ("Қасым-Жомарт Тоқаевқа Ресей Президенті Владимир Путин жеделхат жолдады.\n"
+     "«Қазақстан халқына зор табыс тілеймін», – деп жазылған жеделхатта.", "Владимир Путин"),
 ])
 def test_role_resolves_to_the_person_named_with_it(text, speaker):
     got, a = speakers(text)
@@ -197,19 +204,3 @@ def test_initials_with_or_without_spaces(written):
     a = kzclassify.analyze(t)
     assert [p.name for p in a.people] == [NAZARBAYEV] and [q.speaker for q in a.quotes] == [NAZARBAYEV]
 
-
-@pytest.mark.parametrize("text, author", [
-    ("Мемлекет басшысына Қытай Төрағасы Си Цзиньпиннен құттықтау жеделхаты келіп түсті.\n"
-     "«Сізді мерекемен құттықтаймын», – делінген жеделхатта.", "Си Цзиньпин"),
-    ("Қасым-Жомарт Тоқаевқа Ресей Президенті Владимир Путин жеделхат жолдады.\n"
-     "«Қазақстан халқына зор табыс тілеймін», – деп жазылған жеделхатта.", "Владимир Путин"),
-])
-def test_the_addressee_in_the_dative_is_not_the_author(text, author):
-    """The guide: a telegram's speaker is its author; "Мемлекет басшысына", "Тоқаевқа" name whom it was sent to."""
-    got, _ = speakers(text)
-    assert got == [author]
-
-
-def test_a_first_name_alone_is_the_one_person_with_it():
-    got, a = speakers("Жиында Мадина Әбілқасымова баяндама жасады.\n– Инфляция төмендеді, – деді Мадина.")
-    assert got == ["Мадина Әбілқасымова"] and a.quotes[0].person >= 0
