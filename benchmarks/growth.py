@@ -56,6 +56,7 @@ GENERATORS = {
     "guillemet_pairs": _repeat("«а» "),
     "guillemet_spaces_comma": lambda n: "«а»" + " " * (n - 6) + ", х",
     "straight_quotes": _repeat('"біз бірге боламыз" деді "а" '),
+    "colon_dash_inline": _repeat("Президент: – біз бірге боламыз, – деді ол. "),
     # more
     "one_letter": _repeat("а"),
     "dashes": _repeat("–"),

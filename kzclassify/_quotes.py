@@ -82,6 +82,7 @@ _CLOSE_THEN_VERB = re.compile(rf"»(?=(?:[ \u00a0]*[,.!?…:;])?[ \u00a0]*(?:{_D
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \u00a0]+(?=[,.!?…:;])")
 # an opening guillemet that _INTRO_VERB can introduce (its window ends in ":" and spaces)
 _COLON_OPEN = re.compile(r":\s*«")
+_COLON_DASH = re.compile(rf":[ \u00a0]*{_DASHES}[ \u00a0]*")
 _NAME_TAIL_LINES = re.compile(_NAME_TAIL.pattern, re.M)
 _WORD = re.compile(r"\S+")
 
@@ -399,7 +400,12 @@ def find_quotes(text: str) -> list[QuoteSpan]:
         tail_info = _tail_at(text, t.start(), e, pattern)
         if tail_info is None or tail_info[4] < e - 1:  # the tail must close the paragraph
             continue
-        if add(s, t.start() + (0 if t.group("punct") == "," else 1), "dash", tail_info):
+        # "Мемлекет басшысы: – Біз …, – деді.": the words before a colon and a dash introduce the quote
+        intro = None
+        for intro in _COLON_DASH.finditer(text, s, t.start()):
+            pass
+        start = intro.end() if intro else s
+        if add(start, t.start() + (0 if t.group("punct") == "," else 1), "dash", tail_info):
             covered.added.append((stage[-1].start, stage[-1].end))
     out = done + stage
     out.sort(key=lambda q: q.start)

@@ -78,6 +78,12 @@ def test_guillemet_quote_with_a_space_typed_before_the_comma(tail):
     assert (q.text, q.kind, q.speaker) == ("Біз ынтымақтастықты әрі қарай бірге дамытамыз", "guillemet", TOKAYEV)
 
 
+def test_a_quote_introduced_by_a_colon_and_a_dash_inside_the_paragraph():
+    """"Мемлекет басшысы: – Біз …, – деді.": the quote starts after the dash; who speaks is named before it."""
+    [q] = quotes("Қасым-Жомарт Тоқаев жиынды ашты. Мемлекет басшысы: – Біз бірге боламыз, – деді.")
+    assert (q.text, q.kind, q.speaker) == ("Біз бірге боламыз", "dash", TOKAYEV)
+
+
 def test_guillemet_quote_after_dedi_colon():
     t = "Мемлекет басшысы Қасым-Жомарт Тоқаев деді: «Біз бірге жұмыс істейміз». Кездесу жалғасты."
     [q] = quotes(t)
