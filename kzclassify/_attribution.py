@@ -168,10 +168,6 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     )
 
 
-_ADDRESSEE_TITLE = ("ына", "іне", "ға", "ге", "қа", "ке")  # "Мемлекет басшысына", "Президентіне", "министрге"
-_DATIVE_AFTER_NAME = frozenset(("ға", "ге", "қа", "ке", "на", "не", "а", "е"))
-
-
 def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool:
     """A mention in the dative case: the one spoken or written *to* ("Қасым-Жомарт Тоқаевқа ... жеделхат
     жолдады", "Мемлекет басшысына ... келіп түсті"), never the speaker (no annotated speaker mention is
@@ -182,11 +178,11 @@ def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool
     if not words:
         return False
     last = words[-1]
-    if kind != "name":
-        return last.endswith(_ADDRESSEE_TITLE)
+    if kind != "name":  # "Мемлекет басшысына", "Президентіне", "министрге"
+        return bool(DATIVE.search(last))
     i = people.person_at(s)
     stem = people.persons[i].name.split()[-1] if i >= 0 else ""
-    return bool(stem) and last != stem and last.startswith(stem) and last[len(stem):] in _DATIVE_AFTER_NAME
+    return bool(stem) and last != stem and last.startswith(stem) and bool(DATIVE.fullmatch(last[len(stem):]))
 
 
 def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:

@@ -18,8 +18,7 @@ from kzclassify._features import BODY_CHARS, _hits, lead_and_body, type_cues, ty
 from labeling.schema import schema
 
 from . import evaluate, tracking
-from .release_type import (EXPERIMENT, STRUCTURE_TOKENS, _char, _cv_once, _svc, _word, candidates, seeds,
-                           summarize)
+from .release_type import EXPERIMENT, _char, _cv_once, _structure, _svc, _word, candidates, seeds, summarize
 
 REFERENCE = "tfidf_word_char3_svc"
 # high-precision cues of the smaller classes, looked for in the whole body (where a stripped release names its event)
@@ -78,9 +77,6 @@ def variants() -> dict:
                  *extra]
         return FeatureUnion(parts, transformer_weights=weights)
 
-    def structure():
-        return TfidfVectorizer(token_pattern=STRUCTURE_TOKENS, lowercase=False, min_df=2)
-
     def lead_words():
         return TfidfVectorizer(token_pattern=r"l_\w+", lowercase=False, min_df=2)
 
@@ -101,11 +97,11 @@ def variants() -> dict:
         "logistic regression C=50": (None, lambda: make_pipeline(union(), LogisticRegression(
             C=50, max_iter=5000, class_weight="balanced"))),
         "structure block ×0.5": (None, lambda: make_pipeline(union(
-            weights={"word": 1, "char": 1, "s": 0.5}, extra=[("s", structure())]), _svc())),
+            weights={"word": 1, "char": 1, "s": 0.5}, extra=[("s", _structure())]), _svc())),
         "lead-word block ×0.5": (None, lambda: make_pipeline(union(
             weights={"word": 1, "char": 1, "l": 0.5}, extra=[("l", lead_words())]), _svc())),
         "soft vote with structure-only": (None, lambda: VotingClassifier(
-            [("ref", ref()), ("s", make_pipeline(structure(), _svc()))], voting="soft")),
+            [("ref", ref()), ("s", make_pipeline(_structure(), _svc()))], voting="soft")),
         "+ strong body cues": (_body_cues, ref),
         "+ strong body cues if lead has none": (_no_lead_cue_body, ref),
         "+ whole-text cue counts": (_whole_cues, ref),
