@@ -203,5 +203,6 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
         "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
         "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
-        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1") if k in m},
+        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1", "untouched_speaker_acc",
+                                      "untouched_e2e_f1", "holdout_speaker_acc", "holdout_e2e_f1") if k in m},
     })
