@@ -119,10 +119,10 @@ class BoundedChannel(HTTPChannel):
         with self.requests_lock:
             if self.will_close or self.close_when_flushed:
                 return
+            req = self.parser_class(self.adj)
+            req.error, req.completed, req.version = error, True, "1.1"
             if self.request is not None:
                 self.request.close()  # drops the partial body
-            req = self.parser_class(self.adj)
-            req.error, req.completed = error, True
             self.request, self.request_started = None, None
             self.requests.append(req)
             if len(self.requests) == 1:

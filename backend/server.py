@@ -31,7 +31,8 @@ class JSONErrorTask(ErrorTask):
 
     def execute(self):
         e = self.request.error
-        body = json.dumps({"error": f"{e.reason}: {e.body}"}, ensure_ascii=True).encode("ascii")
+        hint = " (--max-body-mb)" if e.code == 413 else ""
+        body = json.dumps({"error": f"{e.reason}: {e.body}{hint}"}, ensure_ascii=True).encode("ascii")
         self.status = f"{e.code} {e.reason}"
         self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
         self.set_close_on_finish()
