@@ -424,3 +424,69 @@ def test_the_bytes_hashed_are_the_bytes_loaded(tmp_path):
     from kzclassify._model import load_model
     shutil.copytree(ROOT / "models" / "release_type", tmp_path / "release_type")
     assert _opens(tmp_path / "release_type" / "model.onnx", lambda: load_model("release_type", tmp_path)) == 1
+
+
+# --- stores --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def store_uri(tmp_path):
+    import mlflow
+    from training import tracking
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    tracking.setup("security-test", tmp_path / "store")
+    yield
+    mlflow.set_tracking_uri(before[0])
+    mlflow.set_registry_uri(before[1])
+
+
+@pytest.mark.slow
+def test_export_loads_only_skops_models_with_the_repositorys_trusted_types(store_uri):
+    """mlflow.sklearn.load_model obeys the trusted-types list stored with the model; export does not."""
+    import mlflow
+    import numpy as np
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from training.trusted import UntrustedModel, load_sklearn
+    x, y = np.arange(20, dtype=float).reshape(10, 2), np.array([0, 1] * 5)
+    req = {"pip_requirements": ["scikit-learn"]}  # no requirement inference: it takes minutes here
+    good = mlflow.sklearn.log_model(LogisticRegression().fit(x, y), name="good", **req)
+    assert (load_sklearn(good.model_uri).predict(x) == LogisticRegression().fit(x, y).predict(x)).all()
+
+    evil_est = make_pipeline(FunctionTransformer(os.system), LogisticRegression())
+    import tempfile
+    with tempfile.TemporaryDirectory() as td:
+        skops.io.dump(evil_est, Path(td) / "m.skops")
+        evil_types = skops.io.get_untrusted_types(file=Path(td) / "m.skops")
+    evil = mlflow.sklearn.log_model(evil_est, name="evil", skops_trusted_types=evil_types, **req)
+    assert mlflow.sklearn.load_model(evil.model_uri).steps[0][1].func is os.system  # the store said "trust it"
+    with pytest.raises(UntrustedModel, match="does not trust: .*system"):
+        load_sklearn(evil.model_uri)
+
+    pickled = mlflow.sklearn.log_model(LogisticRegression().fit(x, y), name="pickled",
+                                    serialization_format="pickle", **req)
+    with pytest.raises(UntrustedModel, match="pickle"):
+        load_sklearn(pickled.model_uri)
+
+
+def test_score_overwrite_never_deletes_what_it_did_not_write(tmp_path):
+    """The issue: `training score --output DIR --overwrite` deleted a directory holding annotations/export.json."""
+    victim = tmp_path / "annotations"
+    victim.mkdir()
+    (victim / "export.json").write_text("[]")
+    other = tmp_path / "someone.parquet"
+    import pandas as pd
+    pd.DataFrame({"a": [1]}).to_parquet(other)
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "1", "text": KAZAKH}, ensure_ascii=False) + "\n", encoding="utf-8")
+    for out in (victim, other):
+        for engine in ("local", "spark"):
+            r = subprocess.run([sys.executable, "-m", "training", "score", "--store", str(tmp_path / "store"),
+                                "--input", str(src), "--output", str(out), "--engine", engine, "--overwrite", "-q"],
+                               capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               timeout=300)
+            assert r.returncode == 2 and "not written by `training score`" in r.stderr, r.stderr[-2000:]
+            assert "Traceback" not in r.stderr
+    assert (victim / "export.json").read_text() == "[]" and pd.read_parquet(other)["a"].tolist() == [1]
