@@ -9,7 +9,7 @@ import json
 import sys
 
 from kzclassify.corpus import CorpusError
-from paths import CORPUS, EXPORT
+from paths import CORPUS, EXPORT, PULLED, ROOT
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_PROJECT = "kzclassify releases"
@@ -40,8 +40,19 @@ def cmd_push(args) -> int:
 
 def cmd_pull(args) -> int:
     from .client import connect, pull
-    n = pull(connect(args.url), args.out, args.project)
-    print(f"{n} tasks → {args.out}")
+    r = pull(connect(args.url), args.out, args.project, args.force)
+    print(f"{r['tasks']} tasks ({r['annotated']} annotated) → {args.out}"
+          + (f"; the previous file ({r['previous']} annotated) is kept as {r['kept']}" if r["kept"] else ""))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .client import connect
+    from .io import load_json
+    from .restore import restore
+    r = restore(connect(args.url), load_json(args.export), args.project)
+    print(f"project {r['project']}: {r['tasks']} tasks, {r['predictions']} predictions, {r['annotations']} annotations "
+          f"under {r['annotators']} annotator accounts")
     return 0
 
 
@@ -90,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["auto", "corpus", "text"], default="auto")
     t.set_defaults(func=cmd_tasks)
     for name, help_, func in (("push", "create/update the project and import tasks (idempotent)", cmd_push),
-                              ("pull", "export the full JSON into labeling/annotations/", cmd_pull)):
+                              ("pull", "export the full JSON (to out/export.json unless --out)", cmd_pull)):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--url", default=DEFAULT_URL)
         s.add_argument("--project", default=DEFAULT_PROJECT, help="project title")
@@ -103,7 +114,16 @@ def _parser() -> argparse.ArgumentParser:
                            help="uncertainty: import least confident first and keep a Data Manager tab sorted that way "
                                 "(also on a project that already has the tasks)")
         else:
-            s.add_argument("--out", "-o", default=str(EXPORT))
+            s.add_argument("--out", "-o", default=str(PULLED),
+                           help=f"default {PULLED.relative_to(ROOT)}; the committed dataset is {EXPORT.relative_to(ROOT)}")
+            s.add_argument("--force", action="store_true",
+                           help="replace a file that holds more annotated tasks than the project has")
+    r = sub.add_parser("restore", help="load an export (default: the committed dataset) into an empty project, "
+                                       "each annotation under its annotator's account")
+    r.add_argument("export", nargs="?", default=str(EXPORT))
+    r.add_argument("--url", default=DEFAULT_URL)
+    r.add_argument("--project", default=DEFAULT_PROJECT, help="project title (created; must hold no tasks)")
+    r.set_defaults(func=cmd_restore)
     for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),
                         ("agreement", "inter-annotator agreement on doubly annotated tasks"),
                         ("prediff", "how far final annotations are from their pre-annotations")):
