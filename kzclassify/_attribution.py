@@ -246,14 +246,15 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute_people(text: str, scorer) -> tuple[list[Quote], tuple[Person, ...]]:
-    """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them).
+def attribute_people(text: str, scorer, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
+    """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them);
+    ``date`` (a ``datetime.date``) decides who the sitting president is (``_people.era_president``).
 
     ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
     ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
     quotes = find_quotes(text)
-    people = People(text)
+    people = People(text, date)
     all_cands = candidates_for(text, quotes, people)
     flat = [c for cs in all_cands for c in cs]
     probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)

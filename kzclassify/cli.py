@@ -13,7 +13,7 @@ import sys
 import time
 
 from ._version import __version__
-from ._api import Analyzer, warnings_for
+from ._api import Analyzer, check_date, warnings_for
 from ._model import ModelError
 from .corpus import CorpusError, Release, decode, is_corpus_text, read_releases, releases_from_chunks, split_corpus
 
@@ -34,13 +34,16 @@ def _err(msg: str) -> None:
 
 def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
     base = {"id": r.id, "source": r.source, "index": r.index}
+    date = getattr(args, "date", None)  # --date: the release's date decides who "Мемлекет басшысы" is
+    if date is not None:
+        base["date"] = date.isoformat()
     if args.cmd == "quotes":
-        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.text)]}
+        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.text, date)]}
     if args.cmd == "classify":
         rt = analyzer.classify(r.text)
         rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.text))}
     else:
-        a = analyzer.analyze(r.text)
+        a = analyzer.analyze(r.text, date)
         rt, rec = a.release_type, {**base, **a.to_dict()}
     if args.below is not None and (rt.label is None or rt.score >= args.below):
         return None  # --below: only the releases a person should check
@@ -139,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="auto: a file containing /// is a corpus, otherwise one release")
         s.add_argument("--pretty", action="store_true", help="a table for people instead of JSON Lines")
         s.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+        if name != "classify":
+            s.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                           help="the release's date: who the sitting president is (the guide's switch: 2019-03-20)")
         if name != "quotes":
             s.add_argument("--below", type=_probability, default=None, metavar="P",
                            help="only releases whose type probability is below P (0-1): the ones to send to a person")
@@ -148,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="shipped model versions, metrics and checksums (exit 3 if a model is broken)"
                    ).set_defaults(func=cmd_info)
     return p
+
+
+def _date(s: str):
+    try:
+        return check_date(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _probability(s: str) -> float:

@@ -8,10 +8,15 @@ from golden import annotated_rows, changed, digests, figures, run, stored
 # Today's figures of Analyzer(models/) against labeling/annotations/export.json (python -m tests.golden prints them).
 # Raise a floor when the pipeline gets better; lowering one is a decision to explain in the commit.
 FLOORS = {
-    "release_type_accuracy": 393 / 393,
+    # 392 of 393 since release 6bc954cd was relabelled other → visit (the guide's joint-statement rule, commit
+    # 91373bb); the shipped model was trained before and still says other. Retraining should bring 393 back.
+    "release_type_accuracy": 392 / 393,
     "quote_exact_f1": 0.995114006514658,  # 611 exact spans of 613 predicted, 615 annotated
-    "speaker_accuracy_exact": 604 / 611,
-    "e2e_f1": 0.9837133550488598,  # 604 spans with the right speaker
+    # 588 of 611: analysed without dates, 19 quotes in releases that name no president and carry no era cue
+    # keep the title as the role ("Мемлекет басшысы", low score); the annotators followed the guide's earlier
+    # default (Nazarbayev) for 16 of them. Before the date rule: 604 / 611 and e2e F1 0.9837.
+    "speaker_accuracy_exact": 588 / 611,
+    "e2e_f1": 0.9576547231270359,  # 588 spans with the right speaker
 }
 
 
