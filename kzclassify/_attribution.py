@@ -17,21 +17,16 @@ built once and looked up by bisect.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._morphology import DATIVE, DOC_NOUN, GENITIVE, SPEECH_AFTER, word_set
+from ._doc import Doc
+from ._morphology import DATIVE, DOC_NOUN, GENITIVE, IN_DOCUMENT, PARTICIPLE, SPEECH_AFTER, word_set
 from ._people import People
 from ._quotes import QuoteSpan, find_quotes
 from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
-
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
-_PARTICIPLE = re.compile(r"^[^\W\d_]*[а-яәғқңөұүһі](?:ған|ген|қан|кен)$")
-_IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
-                          r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
 
 KINDS = ("name", "president", "first_president", "role", "pronoun")
 FEATURES = (
@@ -60,7 +55,7 @@ class Candidate:
     person: int = -1  # for "person" candidates: index into People.persons
 
 
-def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
+def _tail_mention(doc: Doc, q: QuoteSpan) -> tuple[int, int] | None:
     """The speaker mention inside a quote's tail, without verb words and document nouns.
 
     "деп атап өтті Нұрсұлтан Назарбаев" → "Нұрсұлтан Назарбаев";
@@ -70,9 +65,8 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     if q.tail_start < 0 or not q.tail:
         return None
     verbs = word_set("verb_words")
-    spans = [(m.start() + q.tail_start, m.end() + q.tail_start, m.group())
-             for m in re.finditer(r"\S+", text[q.tail_start:q.tail_start + len(q.tail) + 1])]
-    spans = [sp for sp in spans if sp[1] <= q.tail_start + len(q.tail) + 1]
+    text = doc.text
+    spans = doc.words_in(q.tail_start, q.tail_start + len(q.tail) + 1)
     while spans and spans[0][2].strip(",") in verbs:
         spans.pop(0)
     while spans and spans[-1][2].strip(",.") in verbs:
@@ -88,7 +82,7 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     words = mention.split()
     if not any(ch.isupper() for ch in mention) and words[-1] not in word_set("roles") and mention not in word_set("pronouns"):
         return None  # verb or document words, not a person ("сөзіне назар аударды", "құттықтау")
-    if _PARTICIPLE.search(words[-1]):
+    if PARTICIPLE.search(words[-1]):
         return None  # "деді БҰҰ саммитінде сөйлеген сөзінде": where he spoke, not who
     return s, s + len(mention)
 
@@ -109,44 +103,38 @@ def _role_tail(text: str, tail: tuple[int, int] | None) -> str:
 
 
 @dataclass
-class _Index:
-    """Per-release lookups built once: paragraph and sentence starts, the people."""
+class _Release:
+    """What the features of one release read: its Doc and its people (each built once)."""
 
-    nl: list[int]
-    sent: list[int]  # offsets where a sentence starts (after ". ", "! ", a newline)
+    doc: Doc
     people: People
 
 
-def _index(text: str, people: People | None) -> _Index:
-    nl = [m.start() for m in re.finditer("\n", text)]
-    sent = sorted({m.end() for m in _SENT_SPLIT.finditer(text)} | {i + 1 for i in nl})
-    return _Index(nl, sent, people or People(text))
-
-
-_NONSPACE = re.compile(r"\S")
-
-def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
+def _features(text: str, ix: _Release, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
               prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
               person: int = -1) -> tuple[float, ...]:
     mention = text[s:e]
     if is_tail:
         kind = classify_mention(mention)
         kind = kind if kind in KINDS else "role"
-    para_q = bisect.bisect_left(ix.nl, q.start)  # paragraph index = newlines before the offset
-    para_m = bisect.bisect_left(ix.nl, s)
+    doc = ix.doc
+    para_q = doc.paragraph_of(q.start)
+    para_m = doc.paragraph_of(s)
     dist = (s - q.end) if s >= q.end else (q.start - e)
-    k = bisect.bisect_right(ix.sent, s)
-    sent_start = ix.sent[k - 1] if k else 0
+    sent = doc.sentence_starts
+    k = bisect.bisect_right(sent, s)
+    sent_start = sent[k - 1] if k else 0
     prev_sent = False
     citation = False
     if s < q.start and q.start - e <= CONTEXT_CHARS:  # bounded: a proposed person may be named far before
         between = text[e:q.start]
-        prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
+        breaks = doc.breaks_between(e, q.start)
+        prev_sent = breaks <= 1 and "\n" not in between.rstrip("\n–—- «")
         # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
         # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
         citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
-            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not _SENT_SPLIT.search(between))
-            or bool(_IN_DOCUMENT.match(between)))
+            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not breaks)
+            or bool(IN_DOCUMENT.match(between)))
     after = text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
     pi = person if person >= 0 else ix.people.person_at(s)
@@ -155,7 +143,7 @@ def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is
     return (
         float(is_tail), *(float(kind == k) for k in KINDS),
         float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
-        float(para_q == para_m), float(_NONSPACE.search(text, sent_start, s) is None),  # no slice: a sentence may be the whole text
+        float(para_q == para_m), float(not doc.has_word_in(sent_start, s)),
         float(bool(SPEECH_AFTER.search(after))), float(bool(GENITIVE.search(last))),
         float(bool(DATIVE.search(last)) and kind != "first_president"),
         float(bool(prev_mention) and mention == prev_mention), float(q.kind == "telegram"),
@@ -185,13 +173,15 @@ def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool
     return bool(stem) and last != stem and last.startswith(stem) and bool(DATIVE.fullmatch(last[len(stem):]))
 
 
-def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
+def candidates_for(text: "str | Doc", quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order (people built once if not given)."""
     out: list[list[Candidate]] = []
     if not quotes:
         return out
     prev_mention = ""
-    ix = _index(text, people)
+    doc = Doc.of(text)
+    text = doc.text
+    ix = _Release(doc, people or People(doc))
     mentions = ix.people.mentions
     m_starts = [m[0] for m in mentions]
     q_starts = [q.start for q in quotes]
@@ -203,7 +193,7 @@ def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = N
 
     for q in quotes:
         raw: list[tuple[int, int, str, str]] = []
-        tail = _tail_mention(text, q)
+        tail = _tail_mention(doc, q)
         if tail:
             raw.append((tail[0], tail[1], "tail", "tail"))
         lo = bisect.bisect_left(m_starts, q.start - CONTEXT_CHARS)
@@ -245,15 +235,17 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute_people(text: str, scorer) -> tuple[list[Quote], tuple[Person, ...]]:
+def attribute_people(text: "str | Doc", scorer) -> tuple[list[Quote], tuple[Person, ...]]:
     """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them).
 
     ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
     ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
-    quotes = find_quotes(text)
-    people = People(text)
-    all_cands = candidates_for(text, quotes, people)
+    doc = Doc.of(text)
+    text = doc.text
+    quotes = find_quotes(doc)
+    people = People(doc)
+    all_cands = candidates_for(doc, quotes, people)
     flat = [c for cs in all_cands for c in cs]
     probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)
     out, i = [], 0

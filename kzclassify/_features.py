@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from ._doc import Doc
 from ._text import display_text
 
 _TOKEN = re.compile(r"\w{2,}")
@@ -22,14 +23,14 @@ BODY_CHARS = 800
 DATELINE_CHARS = 40
 
 
-def lead_and_body(text: str) -> tuple[str, str]:
+def lead_and_body(text: "str | Doc") -> tuple[str, str]:
     """Split a release into its lead (first paragraph) and the rest.
 
     A short first line that is not a sentence or an address ("Алматы қаласы",
     "Маңғыстау облысы, Ақтау қаласы") is a dateline: the lead is that line
     joined with the next paragraph.
     """
-    shown = display_text(text)
+    shown = text.text if isinstance(text, Doc) else display_text(text)  # a Doc's text is displayed already
     lead, _, body = shown.partition("\n")
     if (len(lead) < DATELINE_CHARS and not lead.endswith(("!", ":")) and body
             and (not lead.endswith(".") or len(lead.split()) <= 3)):
@@ -178,7 +179,7 @@ def _event_label(first: str, words: list[str]) -> str:
     return core[0] if core else "none"
 
 
-def type_input(text: str, structure: bool = True) -> str:
+def type_input(text: "str | Doc", structure: bool = True) -> str:
     """The string the release-type model reads.
 
     The guide's cues found in the lead become ``kw_`` tokens and the lead's

@@ -45,6 +45,72 @@ DOC_NOUN = re.compile(
     r"көңіл\s+айту\s+\w+|кітаб\w*|мәлімдеме\w*|баяндама\w*)$")
 
 
+# -- the patterns the stages and the Doc read (quotes, sentences, names) -----------------------------
+
+DASH = "–—-"
+_DASHES = f"[{DASH}]"
+WORD = re.compile(r"\S+")
+CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
+SENTENCE_MARK = re.compile(r"[.!?]")
+SENTENCE_BREAK = re.compile(r"\s+")
+# A sentence end, but not the period of an initial ("Б.Сапарбаев").
+SENT_END = re.compile(r"(?<![\s.][А-ЯӘҒҚҢӨҰҮҺІA-Z])(?<!^[А-ЯӘҒҚҢӨҰҮҺІA-Z])[.!?](?=\s|$|[А-ЯӘҒҚҢӨҰҮҺІA-Z«])")
+# Other double quotation marks, read as guillemets: straight "…", English “…”, German/Russian „…“.
+OTHER_QUOTES = re.compile('["\u201c\u201d\u201e]')
+# Speech verbs that close a quote after ", –"; the words after them up to the
+# sentence end are the tail (speaker mention, maybe with more verb words).
+_VERB = r"(?:деді|деп|делінген|деген|дейді|депті)(?![\w])"
+TAIL = re.compile(
+    rf"(?P<punct>[,.!?…:;])?[ \u00a0]*{_DASHES}[ \u00a0]*(?P<verb>{_VERB})(?P<rest>)"
+)
+# After a closing guillemet the dash may be missing: «...» деген сөзіне, «...» деп жазады.
+GUILLEMET_TAIL = re.compile(rf"(?P<punct>,)?[ \u00a0]*(?:{_DASHES}[ \u00a0]*)?(?P<verb>{_VERB})(?P<rest>)")
+# «...» деп аталған / деген тақырыппен / деген көне нақыл: a name or a saying, not speech
+NOT_SPEECH = re.compile(r"\s*(?:атал|тақырып|атпен|атты|атау|(?:\w+\s+){0,2}(?:нақыл|мақал))")
+# A dash paragraph closed by a bare name: "..., – Нұрсұлтан Назарбаев."
+NAME_TAIL = re.compile(r"(?P<punct>,)[ \u00a0]*" + _DASHES + r"[ \u00a0]*(?P<verb>)(?P<rest>[А-ЯӘҒҚҢӨҰҮҺІ][^\n,–—]{2,60})$")
+NAME_TAIL_LINES = re.compile(NAME_TAIL.pattern, re.M)
+OPEN_DASH = re.compile(rf"^{_DASHES}[ \u00a0]*", re.M)
+# A colon introducing a guillemet quote: "... деді: «...»", "... хатында: «...»".
+INTRO_VERB = re.compile(
+    r"(?:деді|деп|айтты|атап\s+өтті|жазды|жазған|мәлімдеді|делінген|хатында|жеделхатында|"
+    r"құттықтауында|хатта|жеделхатта|сөзінде|мақаласында|жолдауында|үндеуінде|"
+    r"құттықтау\s+хатында|былай|мынадай|ескертті|қосты)[^.!?\n]{0,60}:\s*$"
+)
+# where a TAIL can match: the dash and the verb (the optional punctuation and
+# spaces before the dash are found by looking back from it)
+DASH_VERB = re.compile(rf"{_DASHES}[ \u00a0]*{_VERB}")
+# a closing guillemet that a TAIL or GUILLEMET_TAIL can follow
+# (spaces typed before the punctuation, "» , – деді", are allowed; written so that a run of spaces after »
+# is scanned a bounded number of times, not once per split of the run)
+CLOSE_THEN_VERB = re.compile(rf"»(?=(?:[ \u00a0]*[,.!?…:;])?[ \u00a0]*(?:{_DASHES}[ \u00a0]*)?{_VERB})")
+SPACE_BEFORE_PUNCT = re.compile(r"[ \u00a0]+(?=[,.!?…:;])")
+# an opening guillemet that INTRO_VERB can introduce (its window ends in ":" and spaces)
+COLON_OPEN = re.compile(r":\s*«")
+COLON_DASH = re.compile(rf":[ \u00a0]*{_DASHES}[ \u00a0]*")
+PARTICIPLE = re.compile(r"^[^\W\d_]*[а-яәғқңөұүһі](?:ған|ген|қан|кен)$")
+# the words before a quote that name the document it is cited from ("... мақаласында: «")
+IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
+                         r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
+TELEGRAM_WORDS = ("жеделхат", "хатта", "хатында", "құттықтау", "көңіл айту", "үндеу", "жолдау")
+TELEGRAM = re.compile("|".join(map(re.escape, TELEGRAM_WORDS)))
+# the person-stage's capitalised runs: a title of the president never continues a name ("Гүлшара
+# Әбдіқалықова Мемлекет басшысының"); a capitalised word runs through a hyphen whatever the next letter's
+# case: "Премьер-министрі" is one (title) word, not the name "Премьер" followed by "-министрі"
+_NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшы)"
+_CAP_WORD = rf"[{UP}][{LO}]+(?:-[{UP}{LO}][{LO}]+)?"
+_NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
+             rf"|{_CAP_WORD}(?:\s+{_NOT_CONT}(?:{_CAP_WORD}|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
+             rf"|{_CAP_WORD}")
+MENTION = re.compile(  # every alternative starts with a capital: the lookahead fails fast elsewhere
+    rf"(?=[{UP}])(?<![{UP}{LO}])(?:(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
+    rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
+    rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
+    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
+    rf"|(?P<name>{_NAME_RUN}))"
+)
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> dict:
     """The lexicon (``kzclassify/data/lexicon.json``), read once."""

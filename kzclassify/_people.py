@@ -15,30 +15,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._morphology import (GENITIVE, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
-                          is_title_word, lexicon, match_initials, strip_case, title_kind, word_set)
+from ._doc import Doc
+from ._morphology import (GENITIVE, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, is_title_word, lexicon,
+                          match_initials, strip_case, title_kind, word_set)
 from ._types import Person
 
-# a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
-_NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшы)"
-# a capitalised word runs through a hyphen whatever the next letter's case: "Премьер-министрі" is one
-# (title) word, not the name "Премьер" followed by "-министрі"
-_CAP_WORD = rf"[{UP}][{LO}]+(?:-[{UP}{LO}][{LO}]+)?"
-_NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
-             rf"|{_CAP_WORD}(?:\s+{_NOT_CONT}(?:{_CAP_WORD}|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
-             rf"|{_CAP_WORD}")
-_MENTION = re.compile(  # every alternative starts with a capital: the lookahead fails fast elsewhere
-    rf"(?=[{UP}])(?<![{UP}{LO}])(?:(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
-    rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
-    rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
-    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
-    rf"|(?P<name>{_NAME_RUN}))"
-)
 _PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "ІІ", "ІІІ")
 # the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
 _CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
-_CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
-_NEXT_WORD = re.compile(r"\s+(\S+)")
 _SPEECH = frozenset(("деді", "деп", "делінген", "деген", "дейді", "депті"))
 TITLE_WINDOW = 90  # characters before a name searched for its title
 TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
@@ -270,23 +254,38 @@ def _group_heads() -> re.Pattern:
     return re.compile(rf"(?<=\S )(?:{heads})(?= )")
 
 
-_SENT_START = re.compile(r"(?:^|\n|[.!?] )(?=[^\n.!?]*$)")
 GROUP_WORDS = 10  # a group's name has at most this many words before its head noun
 
 
-def find_groups(text: str) -> list[tuple[int, int, str]]:
+def _sentence_start(doc: Doc, lo: int, pos: int) -> int:
+    """Where the sentence holding ``pos`` starts, looked for in ``text[lo:pos]`` (-1: not there). A newline, or
+    a sentence mark and a space, starts one; a mark not followed by a space (an initial) hides the starts
+    before it; the window's start counts only when it is the text's or a paragraph's start."""
+    last = doc.last_stop_before(pos)
+    text = doc.text
+    if last < lo:
+        at, start = 0, lo
+    elif text[last] == "\n":
+        at, start = last - lo, last + 1
+    elif last + 1 < pos and text[last + 1] == " ":
+        at, start = last - lo, last + 2
+    else:
+        return -1
+    return -1 if at == 0 and lo > 0 and text[lo - 1] not in "\n" else start
+
+
+def find_groups(text: "str | Doc") -> list[tuple[int, int, str]]:
     """Groups named as the subject of a sentence ("Қарағанды ... университетінің ұжымы"): from the sentence
     start to the head noun, at most GROUP_WORDS words; one bounded look back per head noun found."""
+    doc = Doc.of(text)
+    text = doc.text
     out: list[tuple[int, int, str]] = []
     if not any(h in text for h in word_set("group_roles")):  # most releases name no group: one C scan each
         return out
     for m in _group_heads().finditer(text):
-        lo = max(0, m.start() - 200)
-        window = text[lo:m.start()]
-        st = _SENT_START.search(window)
-        if st is None or (st.start() == 0 and lo > 0 and text[lo - 1] not in "\n"):
+        s = _sentence_start(doc, max(0, m.start() - 200), m.start())
+        if s < 0:
             continue
-        s = lo + st.end()
         phrase = text[s:m.end()]
         if len(phrase.split()) - 1 > GROUP_WORDS or not (phrase[:1].isupper() or phrase[:1] == "«"):
             continue
@@ -318,9 +317,10 @@ def _shape(mention: str):
 class People:
     """The people of one release (see the module docstring). Build once per text."""
 
-    def __init__(self, text: str):
-        self.text = text
-        self.tokens = frozenset(_CAP_TOKEN.findall(text))  # name stems are looked up among capitalised words
+    def __init__(self, text: "str | Doc"):
+        doc = self.doc = Doc.of(text)
+        self.text = text = doc.text
+        self.tokens = doc.cap_tokens  # name stems are looked up among capitalised words
         lx = lexicon()
         self.era = era_president(text)
         self.mentions: list[tuple[int, int, str]] = []  # (start, end, kind) in text order
@@ -330,24 +330,22 @@ class People:
         self._person_end = 0  # where the last person mention ends: a title is not read past it
         self._patronymics: dict[tuple[str, str], str] = {}  # (first name, patronymic) → surname key
         common, starts = word_set("common_capitalised"), word_set("sentence_starts")
-        for m in _MENTION.finditer(text):
-            if m.group("name") is None:
-                kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
-                self.mentions.append((m.start(), m.end(), kind))
+        for m_start, m_end, kind, run in doc.name_runs:
+            if kind != "name":
+                self.mentions.append((m_start, m_end, kind))
                 full = lx["presidents"]["nazarbayev"] if kind == "first_president" else self.era if kind == "president" else ""
                 if full:
                     key = full.split()[-1]
                     b = self._builder(key)
                     b.strong = True
                     b.forms[full] = b.forms.get(full, 0) + 1
-                    b.mentions.append((m.start(), m.end(), m.group()))
-                    self._mention_person[m.start()] = key
-                    self._person_end = m.end()
+                    b.mentions.append((m_start, m_end, run))
+                    self._mention_person[m_start] = key
+                    self._person_end = m_end
                 continue
-            run = m.group("name")
             if " " not in run and (run in common or run in starts):
                 continue  # one capitalised common word ("Кездесу", "Сондай-ақ"): no name, no candidate
-            for s, e in split_run(text, m.start(), m.end()):
+            for s, e in split_run(text, m_start, m_end):
                 self.mentions.append((s, e, "name"))
                 if not self._names_a_title(s, e):
                     self._add_name(s, e)
@@ -367,7 +365,7 @@ class People:
             if dst in self._index:
                 self._index[src] = self._index[dst]
         # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
-        self.groups = find_groups(text)
+        self.groups = find_groups(doc)
         self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
         self._starts = [m[0] for m in self.mentions]
         self._finish()
@@ -459,13 +457,13 @@ class People:
     def _names_a_title(self, s: int, e: int) -> bool:
         """A genitive run followed by a title names a country or body, not a person
         ("Америка Құрама Штаттарының Президенті", "Еуропалық комиссияның төрағасы")."""
-        nxt = _NEXT_WORD.match(self.text, e)
-        if nxt and nxt.group(1) == "атындағы":
+        nxt = self.doc.next_word(e)
+        if nxt == "атындағы":
             return True  # "М.Х.Дулати атындағы университет": a body named after someone
         if not GENITIVE.search(self.text[s:e]):
             return False
-        return bool(nxt) and (nxt.group(1) in word_set("title_words") or nxt.group(1) in word_set("roles")
-                              or "Президент" in nxt.group(1) or "министр" in nxt.group(1).lower())
+        return nxt is not None and (nxt in word_set("title_words") or nxt in word_set("roles")
+                                    or "Президент" in nxt or "министр" in nxt.lower())
 
     # lookups -----------------------------------------------------------------------------------
 
