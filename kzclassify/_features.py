@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ._doc import Doc
+from ._morphology import LEAD_SENTENCE_END, word_list
 from ._text import display_text
 
 _TOKEN = re.compile(r"\w{2,}")
@@ -57,14 +58,13 @@ def cue_tokens(lead: str) -> str:
     return " ".join(out)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\w\s]*[^\W\d_][^\W\d_])")
 OPEN_WORDS = 3
 PRED_WORDS = 3
 
 
 def lead_sentences(lead: str) -> list[str]:
     """The lead's sentences (a dot followed by a space and a word: initials like ``Н.Әбіқаев`` stay)."""
-    return [s for s in _SENTENCE_END.split(lead) if s.strip()]
+    return [s for s in LEAD_SENTENCE_END.split(lead) if s.strip()]
 
 
 def _first_sentence(sents: list[str]) -> int:
@@ -75,19 +75,17 @@ def _first_sentence(sents: list[str]) -> int:
     return 0
 
 
-@lru_cache(maxsize=1)
-def _cue_patterns() -> list[tuple[str, re.Pattern]]:
-    """One alternation of each label's (literal) cues: a single scan per label instead of one per cue."""
-    return [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
+# one alternation of each label's (literal) cues: a single scan per label instead of one per cue
+_CUE_PATTERNS = [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
 
 
 def _hits(text: str) -> list[str]:
     """Labels (guide order, each once) whose cues occur in ``text``."""
-    return [label for label, pattern in _cue_patterns() if pattern.search(text)]
+    return [label for label, pattern in _CUE_PATTERNS if pattern.search(text)]
 
 
 # "<event> барысында / қорытындысы / аясында ...": the event the text names as its frame or setting
-FRAME_MARKERS = ("барысында", "қорытындысы", "аясында", "соңында", "кезінде", "алдында", "шеңберінде")
+FRAME_MARKERS = word_list("frame_markers")
 _FRAME = re.compile(r"\b\w{3,}[\s-]+(?:" + "|".join(FRAME_MARKERS) + ")")  # frame phrases, for removal
 _WORD_BEFORE = re.compile(r"(\w{3,})[\s-]+$")
 _WORDCHAR = re.compile(r"\w")

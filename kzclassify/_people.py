@@ -11,19 +11,17 @@ the length of the release (one regex pass per index, then dictionary lookups).
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._doc import Doc
-from ._morphology import (GENITIVE, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, is_title_word, lexicon,
-                          match_initials, strip_case, title_kind, word_set)
+from ._morphology import (ADJ_LOCATIVE, CLAUSE_STOP, FIRST_PRESIDENT_NAZARBAYEV, GENITIVE, GROUP_HEAD, NOT_NAME_START,
+                          OBLIQUE, PATRONYMIC, PATRONYMIC_NOMINATIVE, SPLIT_CASE, SURNAME_LIKE, TOKAYEV_AS_OTHER,
+                          WORD, is_title_word, lexicon, match_initials, strip_case, title_kind, word_list, word_set)
 from ._types import Person
 
-_PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "ІІ", "ІІІ")
+_PARTICLES = word_list("name_links")  # words inside a name ("Тамим бен Хамад", "Бен ван Берден")
 # the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
-_CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
-_SPEECH = frozenset(("деді", "деп", "делінген", "деген", "дейді", "депті"))
 TITLE_WINDOW = 90  # characters before a name searched for its title
 TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
 _MIN_MATCH = 4  # shorter words never decide a title match ("Бас", "істер")
@@ -39,7 +37,7 @@ class _Builder:
 
 
 def _words(s: str, base: int):
-    return [(m.start() + base, m.end() + base, m.group()) for m in re.finditer(r"\S+", s)]
+    return [(m.start() + base, m.end() + base, m.group()) for m in WORD.finditer(s)]
 
 
 def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -51,14 +49,12 @@ def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + s, start + e) for s, e in _split(text[start:end])]
 
 
-_PATRONYMIC = re.compile(r"(?:ұлы|қызы)[а-яәғқңөұүһі]*$")
-_PATRONYMIC_NOMINATIVE = re.compile(r"\w(?:ұлы|қызы)$")
 
 
 def _starts_a_name(w: str) -> bool:
     """A word that begins another name inside a run of capitalised words ("... Нұрсұлтан Назарбаев",
     "... Қазақстан Президенті"); a patronymic built on it ("Нұрсұлтанқызы") continues the name before."""
-    return w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) and not _PATRONYMIC.search(w)
+    return w.startswith(word_list("name_run_breakers")) and not PATRONYMIC.search(w)
 
 
 @lru_cache(maxsize=4096)
@@ -79,12 +75,12 @@ def _split(run: str) -> tuple[tuple[int, int], ...]:
         if len(cur) >= 2 and is_title_word(w[2]) and not is_title_word(cur[-1][2]):
             out.append((cur[0][0], cur[-1][1]))  # "Назарбаев Қытай Төрағасы Си..."
             cur = []
-        if w[2] == "бен" and (len(cur) != 1 or SURNAME_LIKE.search(cur[0][2])):
+        if w[2] in word_set("name_run_conjunctions") and (len(cur) != 1 or SURNAME_LIKE.search(cur[0][2])):
             if cur:  # "Назарбаев бен Путин": a conjunction, not "Тамим бен Хамад"
                 out.append((cur[0][0], cur[-1][1]))
             cur = []
             continue
-        if not (not cur and w[2].startswith("Қазақстан")):
+        if not (not cur and w[2].startswith(word_list("name_run_skips"))):
             cur.append(w)
         # a case ending closes a name ("... Назарбаевпен"), unless the word is a first name that only looks
         # inflected ("Армен": -мен), which the name goes on after
@@ -125,7 +121,7 @@ def clean_name_words(words: list[str]) -> list[str]:
     patronymic = -1
     for i, w in enumerate(words):
         if out and (_starts_a_name(w) or is_title_word(w)
-                    or w in ("да", "те", "та")):
+                    or w in word_set("clitic_particles")):
             break
         out.append(w)
         if len(out) >= 2 and w not in _PARTICLES and (OBLIQUE.search(w) or SURNAME_LIKE.search(w)):
@@ -133,7 +129,7 @@ def clean_name_words(words: list[str]) -> list[str]:
             # does not end the name, and the canonical name is the first name and the surname (the guide's)
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if (patronymic < 0 and (len(out) == 2 or out[-2] in word_set("first_names"))
-                    and _PATRONYMIC_NOMINATIVE.search(w) and nxt[:1].isupper()
+                    and PATRONYMIC_NOMINATIVE.search(w) and nxt[:1].isupper()
                     and not (_starts_a_name(nxt) or is_title_word(nxt) or _not_name(nxt))):
                 patronymic = len(out) - 1
                 continue
@@ -145,7 +141,6 @@ def clean_name_words(words: list[str]) -> list[str]:
     return trim_name(out)
 
 
-_ADJ_LOCATIVE = re.compile(r"(дағы|дегі|тағы|тегі)$")  # "Азиядағы", "Астанадағы": never a name
 
 
 def _not_name(w: str) -> bool:
@@ -153,11 +148,11 @@ def _not_name(w: str) -> bool:
     if w in word_set("first_names") or "." in w or w.lower() in _PARTICLES:
         return False  # "Бен ван Берден": a capitalised particle starts a name
     return (w in word_set("place_words") or w in word_set("common_capitalised") or w in _PARTICLES
-            or bool(_ADJ_LOCATIVE.search(w)))
+            or bool(ADJ_LOCATIVE.search(w)))
 
 
 def _is_place(w: str) -> bool:
-    return w in word_set("place_words") or w in _PARTICLES or bool(_ADJ_LOCATIVE.search(w))
+    return w in word_set("place_words") or w in _PARTICLES or bool(ADJ_LOCATIVE.search(w))
 
 
 def trim_name(words: list[str]) -> list[str]:
@@ -233,25 +228,18 @@ def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
     return best
 
 
-_ATINDAGY = "атындағы"  # "Әл-Фараби атындағы университет": part of the body's name
 
 
 def group_name(phrase: str) -> str:
     """A group author as the guide writes it: the phrase without where the group is
     ("Петропавл қаласындағы «Танойл» ЖШС жұмысшылары" → "«Танойл» ЖШС жұмысшылары")."""
     words = phrase.split()
-    cut = max((i + 1 for i, w in enumerate(words[:-1]) if _ADJ_LOCATIVE.search(w) and w != _ATINDAGY), default=0)
+    cut = max((i + 1 for i, w in enumerate(words[:-1]) if ADJ_LOCATIVE.search(w) and w not in word_set("named_after")), default=0)
     words = words[cut:]
     # "Хат иелері" at a sentence start is the role "хат иелері"; "Ұлы Отан соғысы ..." keeps its capitals
     if words and words[0] in word_set("common_capitalised") and not any(w[:1].isupper() for w in words[1:]):
         words[0] = words[0].lower()
     return " ".join(words)
-
-
-@lru_cache(maxsize=1)
-def _group_heads() -> re.Pattern:
-    heads = "|".join(sorted((re.escape(w) for w in word_set("group_roles")), key=len, reverse=True))
-    return re.compile(rf"(?<=\S )(?:{heads})(?= )")
 
 
 GROUP_WORDS = 10  # a group's name has at most this many words before its head noun
@@ -282,7 +270,7 @@ def find_groups(text: "str | Doc") -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     if not any(h in text for h in word_set("group_roles")):  # most releases name no group: one C scan each
         return out
-    for m in _group_heads().finditer(text):
+    for m in GROUP_HEAD.finditer(text):
         s = _sentence_start(doc, max(0, m.start() - 200), m.start())
         if s < 0:
             continue
@@ -291,6 +279,23 @@ def find_groups(text: "str | Doc") -> list[tuple[int, int, str]]:
             continue
         out.append((s, m.end(), phrase))
     return out
+
+
+def _is_w(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # the regex \w
+
+
+def _word_at(text: str, word: str) -> int:
+    """Where ``word`` first stands as a whole word in ``text`` (no letter or digit on either side), else
+    where it first occurs at all, else -1."""
+    i = text.find(word)
+    first = i
+    while i >= 0:
+        j = i + len(word)
+        if not (i and _is_w(text[i - 1])) and not (j < len(text) and _is_w(text[j])):
+            return i
+        i = text.find(word, i + 1)
+    return first
 
 
 @lru_cache(maxsize=8192)
@@ -303,14 +308,13 @@ def _shape(mention: str):
     if not words:
         return None
     im = match_initials(words)
-    first = re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", mention)  # "Армения ... Армен": the word, not a prefix
-    name_at = first.start() if first else mention.find(words[0])
+    name_at = _word_at(mention, words[0])  # "Армения ... Армен": the word, not a prefix
     title = mention[:name_at].strip() if name_at > 0 else ""
     last = mention.rfind(words[-1])  # "Владимир Путин Астанаға": the name ends at "Путин"
     end = last + len(words[-1]) if last >= 0 else len(mention)
     if im:
         return (im.group(2),), im.group(1).replace(" ", ""), title, end, ""
-    patronymic = next((w for w in raw[1:-1] if _PATRONYMIC_NOMINATIVE.search(w) and w not in words), "")
+    patronymic = next((w for w in raw[1:-1] if PATRONYMIC_NOMINATIVE.search(w) and w not in words), "")
     return tuple(words), "", title, end, patronymic
 
 
@@ -412,7 +416,7 @@ class People:
             return None
         # "Испанияның Королі Фелипе": a bare first name after a title is a person
         head = title.split()[-1] if title else ""
-        strong = strong or bool(len(surname) >= 3 and (head in word_set("roles") or "Президент" in head))
+        strong = strong or bool(len(surname) >= 3 and (head in word_set("roles") or any(t in head for t in word_list("president_word"))))
         alias = lexicon()["president_aliases"].get(form)
         if alias:
             form, surname, strong = alias, alias.split()[-1], True
@@ -446,10 +450,10 @@ class People:
         """The title inside a mention, with the clause just before it (bounded: TITLE_WINDOW characters)."""
         # not past the person named before ("Қасым-Жомарт Тоқаев Израиль ... елшісі ⟨Name⟩")
         before = self.text[max(0, s - TITLE_WINDOW, self._person_end):s]
-        k = max((m.end() for m in _CLAUSE_STOP.finditer(before)), default=0)
+        k = max((m.end() for m in CLAUSE_STOP.finditer(before)), default=0)
         tw = (before[k:].strip() + " " + inside).split()
         starts, verbs = word_set("sentence_starts"), word_set("verb_words")
-        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0]) or tw[0] in verbs or tw[0] in _SPEECH
+        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0]) or tw[0] in verbs or tw[0] in word_set("quote_verbs")
                       or tw[0] in "–—-"):
             tw.pop(0)
         return " ".join(tw)
@@ -458,12 +462,13 @@ class People:
         """A genitive run followed by a title names a country or body, not a person
         ("Америка Құрама Штаттарының Президенті", "Еуропалық комиссияның төрағасы")."""
         nxt = self.doc.next_word(e)
-        if nxt == "атындағы":
+        if nxt in word_set("named_after"):
             return True  # "М.Х.Дулати атындағы университет": a body named after someone
         if not GENITIVE.search(self.text[s:e]):
             return False
         return nxt is not None and (nxt in word_set("title_words") or nxt in word_set("roles")
-                                    or "Президент" in nxt or "министр" in nxt.lower())
+                                    or any(t in nxt for t in word_list("president_word"))
+                                    or any(t in nxt.lower() for t in word_list("minister_stems")))
 
     # lookups -----------------------------------------------------------------------------------
 
@@ -612,26 +617,14 @@ class People:
         self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
 
 
-@lru_cache(maxsize=1)
-def _tokayev_as_other() -> re.Pattern:
-    roles = "|".join(re.escape(r) for r in lexicon()["non_president_roles_before_tokayev"])
-    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?$", re.IGNORECASE)
-
-
 def _tokayev_as_other_in(text: str) -> bool:
     """Tokayev named in another office ("Сенат төрағасы Қ.Тоқаев"): the words before each "Тоқаев" only."""
     i = text.find("Тоқаев")
     while i >= 0:
-        if _tokayev_as_other().search(text, max(0, i - 60), i):
+        if TOKAYEV_AS_OTHER.search(text, max(0, i - 60), i):
             return True
         i = text.find("Тоқаев", i + 1)
     return False
-
-
-@lru_cache(maxsize=1)
-def _first_president_naz() -> re.Pattern:
-    first = "|".join(re.escape(p) for p in lexicon()["first_president_prefixes"])
-    return re.compile(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев")
 
 
 def era_president(text: str) -> str:
@@ -644,7 +637,7 @@ def era_president(text: str) -> str:
     # Nazarbayev named as the first President (not the sitting one) does not count for his era
     n_naz = text.count("Назарбаев")
     if n_naz:
-        n_naz -= len(_first_president_naz().findall(text))
+        n_naz -= len(FIRST_PRESIDENT_NAZARBAYEV.findall(text))
     if n_tok and n_tok >= n_naz:
         return tok
     if n_naz:
