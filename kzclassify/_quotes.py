@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import re
 from dataclasses import dataclass
 
 from ._doc import MAX_QUOTE_CHARS, Doc, as_guillemets  # noqa: F401  (re-exported: the quote-mark rule, the bound)
 from ._morphology import (COLON_DASH, GUILLEMET_TAIL, INTRO_VERB, NAME_TAIL, NOT_SPEECH, OPEN_DASH, SENT_END,
-                          SPACE_BEFORE_PUNCT, TAIL, TELEGRAM, DASH_VERB)
+                          SPACE_BEFORE_PUNCT, TAIL, TAIL_PUNCT, TELEGRAM, DASH_VERB)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,6 @@ class QuoteSpan:
 # the line end: output, and time, quadratic in the line length.
 MAX_TAIL_CHARS = 200
 _INTRO_WINDOW = 200  # how far before « the introducing words "деді:" are looked for
-_PUNCT = ",.!?…:;"
 
 
 def _sentence_end(doc: Doc, pos: int, limit: int) -> int:
@@ -84,7 +84,7 @@ def _tail_search(text: str, pos: int, end: int):
     d = m.start()
     seg = text[pos:d]
     k = d - (len(seg) - len(seg.rstrip(" \u00a0")))
-    if k > pos and text[k - 1] in _PUNCT:
+    if k > pos and text[k - 1] in TAIL_PUNCT:
         k -= 1
     return TAIL.match(text, k, end)
 
@@ -110,7 +110,19 @@ def _is_list_item(doc: Doc, li: int) -> bool:
     return False
 
 
-def _tail_at(doc: Doc, pos: int, line_end: int, pattern=TAIL):
+@dataclass(frozen=True)
+class _Tail:
+    """The attribution after a quote: the cue's match (groups punct, verb, rest), the speech verb, the tail
+    words up to the sentence end and where they start and stop."""
+
+    match: re.Match
+    verb: str
+    tail: str
+    rest_start: int
+    stop: int
+
+
+def _tail_at(doc: Doc, pos: int, line_end: int, pattern=TAIL) -> _Tail | None:
     text = doc.quoted
     m = pattern.match(text, pos, line_end)
     if not m:
@@ -121,7 +133,7 @@ def _tail_at(doc: Doc, pos: int, line_end: int, pattern=TAIL):
         return None
     stop = _sentence_end(doc, rest_start, line_end)
     tail = text[rest_start:stop].strip().rstrip(".!?").strip()
-    return m, verb, tail, rest_start, stop
+    return _Tail(m, verb, tail, rest_start, stop)
 
 
 class _Covered:
@@ -149,99 +161,116 @@ class _Covered:
         return i < len(self.starts) and self.starts[i] < end
 
 
-def find_quotes(text: "str | Doc") -> list[QuoteSpan]:
-    """Find direct quotes in ``text`` by the rules of the annotation guide.
+class _Stage:
+    """The quotes one stage of the rules adds: trimmed, at least two characters, with their tail."""
 
-    Returns spans sorted by start; ``text[q.start:q.end]`` is the quote content
-    without dashes, guillemets, the comma before the closing dash or the tail.
-    Other double quotation marks count as guillemets (``as_guillemets``).
-    Linear in ``len(text)``; a tail is at most MAX_TAIL_CHARS long and a
-    guillemet quote at most MAX_QUOTE_CHARS.
-    """
-    doc = Doc.of(text)
-    if not doc.text:
-        return []
-    text = doc.quoted
-    stage: list[QuoteSpan] = []
-    done: list[QuoteSpan] = []
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.spans: list[QuoteSpan] = []
 
-    def add(start, end, kind, tail_info):
-        start, end = _trim_quote(text, start, end)
+    def add(self, start: int, end: int, kind: str, tail: _Tail | None) -> bool:
+        start, end = _trim_quote(self.doc.quoted, start, end)
         if end - start < 2:
             return False
-        if tail_info is None:
+        if tail is None:
             q = QuoteSpan(start, end, kind, "", -1, -1, "", "", -1)
         else:
-            m, verb, tail, rest_start, stop = tail_info
-            cue_start = m.start()
-            q = QuoteSpan(start, end, _kind(tail) or kind, text[cue_start:stop].strip(),
-                          cue_start, stop, verb, tail, rest_start)
-        stage.append(q)
+            cue_start = tail.match.start()
+            q = QuoteSpan(start, end, _kind(tail.tail) or kind, self.doc.quoted[cue_start:tail.stop].strip(),
+                          cue_start, tail.stop, tail.verb, tail.tail, tail.rest_start)
+        self.spans.append(q)
         return True
 
-    # 1. dash paragraphs
+
+def _first_tail(doc: Doc, qs: int, e: int):
+    """The first speech-verb tail after ``qs`` in the paragraph ending at ``e``: (its match, the tail) or
+    (None, None)."""
+    p = qs
+    while True:
+        t = _tail_search(doc.quoted, p, e)
+        if t is None:
+            return None, None
+        info = _tail_at(doc, t.start(), e) if t.start() > qs else None
+        if info:
+            return t, info
+        p = t.end()
+
+
+def _dash_paragraph(doc: Doc, out: _Stage, qs: int, e: int) -> None:
+    """One paragraph opened by a dash: the quote up to its tail (or a bare name closing it, or the
+    paragraph end), and the quotation resuming after the tail: "– A, – деді X. – B."."""
+    text = doc.quoted
+    t, info = _first_tail(doc, qs, e)
+    if info is None:
+        n = NAME_TAIL.search(text, qs, e)
+        if n:
+            out.add(qs, n.start(), "dash", _tail_at(doc, n.start(), e, NAME_TAIL))
+        else:
+            out.add(qs, e, "dash", None)
+        return
+    out.add(qs, t.start() + (0 if t.group("punct") in (None, ",") else 1), "dash", info)
+    after = text[info.stop:e]
+    r2 = OPEN_DASH.match(after.lstrip())
+    if r2:
+        off = info.stop + (len(after) - len(after.lstrip())) + r2.end()
+        t2 = _tail_search(text, off, e)
+        info2 = _tail_at(doc, t2.start(), e) if t2 else None
+        out.add(off, t2.start() if info2 else e, "dash", info2 or info)
+
+
+def _dash_paragraphs(doc: Doc) -> list[QuoteSpan]:
+    """Stage 1: paragraphs opened by a dash that are not items of a list."""
+    out = _Stage(doc)
     for o_start, qs in doc.dash_openings:
         li = doc.paragraph_of(o_start)
-        s, e = doc.paragraph(li)
-        if _is_list_item(doc, li):
-            continue
-        p, info = qs, None
-        while True:
-            t = _tail_search(text, p, e)
-            if t is None:
-                info = None
-                break
-            info = _tail_at(doc, t.start(), e) if t.start() > qs else None
-            if info:
-                break
-            p = t.end()
-        if info is None:
-            n = NAME_TAIL.search(text, qs, e)
-            if n:
-                add(qs, n.start(), "dash", _tail_at(doc, n.start(), e, NAME_TAIL))
-            else:
-                add(qs, e, "dash", None)
-            continue
-        add(qs, t.start() + (0 if t.group("punct") in (None, ",") else 1), "dash", info)
-        # the quotation resumes after the tail in the same paragraph: "– A, – деді X. – B."
-        rest = info[4]
-        after = text[rest:e]
-        r2 = OPEN_DASH.match(after.lstrip())
-        if r2:
-            off = rest + (len(after) - len(after.lstrip())) + r2.end()
-            t2 = _tail_search(text, off, e)
-            info2 = _tail_at(doc, t2.start(), e) if t2 else None
-            add(off, t2.start() if info2 else e, "dash", info2 or info)
-    done, stage = stage, []
-    # 2. guillemet quotes attributed by a speech verb (may span paragraphs)
-    covered = _Covered([q.start for q in done], [q.end for q in done])
+        if not _is_list_item(doc, li):
+            _dash_paragraph(doc, out, qs, doc.paragraph(li)[1])
+    return out.spans
+
+
+def _guillemet_tail(doc: Doc, o: int, c: int) -> tuple[bool, _Tail | None]:
+    """Whether the pair «…» at (o, c) is a quote, and its tail: a speech verb after it (without a dash only
+    for five words or more), else words like "деді:" before it in its paragraph."""
+    text = doc.quoted
+    line_end = doc.line_end(c)
+    sp = SPACE_BEFORE_PUNCT.match(text, c + 1, line_end)
+    after = sp.end() if sp else c + 1  # the tail starts at the punctuation, not at a space typed before it
+    tail = _tail_at(doc, after, line_end)
+    if tail is None:
+        g = _tail_at(doc, after, line_end, GUILLEMET_TAIL)
+        if g is not None and doc.n_words(o + 1, c) >= 5:
+            tail = g
+    if tail is None:
+        lo = max(doc.line_start(o), o - _INTRO_WINDOW)
+        if not INTRO_VERB.search(text[lo:o]):
+            return False, None
+    return True, tail
+
+
+def _guillemet_quotes(doc: Doc, dash: list[QuoteSpan]) -> list[QuoteSpan]:
+    """Stage 2: guillemet quotes attributed by a speech verb after them or a colon before (may span
+    paragraphs); not inside a dash quote, not nested in the previous one."""
+    out = _Stage(doc)
+    covered = _Covered([q.start for q in dash], [q.end for q in dash])
     # only a pair with a speech verb after it or a colon before it can be a quote
-    pairs = doc.guillemet_pairs(closes=doc.closes_before_verb, opens=doc.colon_opens)
     i = 0
-    for o, c in pairs:
+    for o, c in doc.guillemet_pairs(closes=doc.closes_before_verb, opens=doc.colon_opens):
         if o < i:
             continue
-        line_end = doc.line_end(c)
-        sp = SPACE_BEFORE_PUNCT.match(text, c + 1, line_end)
-        after = sp.end() if sp else c + 1  # the tail starts at the punctuation, not at a space typed before it
-        tail_info = _tail_at(doc, after, line_end)
-        if tail_info is None:
-            g = _tail_at(doc, after, line_end, GUILLEMET_TAIL)
-            if g is not None and doc.n_words(o + 1, c) >= 5:
-                tail_info = g
-        if tail_info is None:
-            lo = max(doc.line_start(o), o - _INTRO_WINDOW)
-            if not INTRO_VERB.search(text[lo:o]):
-                continue
-        if covered.overlaps(o, o + 1):
+        is_quote, tail = _guillemet_tail(doc, o, c)
+        if not is_quote or covered.overlaps(o, o + 1):
             continue
-        if add(o + 1, c, "guillemet", tail_info):
-            covered.added.append((stage[-1].start, stage[-1].end))
+        if out.add(o + 1, c, "guillemet", tail):
+            covered.added.append((out.spans[-1].start, out.spans[-1].end))
         i = c + 1
-    # 3. a paragraph without an opening dash closed by "– деді ..."
-    merged = list(heapq.merge(((q.start, 0, q.end) for q in stage), ((q.start, 1, q.end) for q in done)))
-    done += stage
-    stage = []
+    return out.spans
+
+
+def _closed_paragraphs(doc: Doc, dash: list[QuoteSpan], guillemet: list[QuoteSpan]) -> list[QuoteSpan]:
+    """Stage 3: a paragraph without an opening dash closed by "– деді ..." (or a dash and a bare name)."""
+    text = doc.quoted
+    out = _Stage(doc)
+    merged = list(heapq.merge(((q.start, 0, q.end) for q in guillemet), ((q.start, 1, q.end) for q in dash)))
     covered = _Covered([m[0] for m in merged], [m[2] for m in merged])
     for li in doc.dash_verb_lines:
         s, e = doc.paragraph(li)
@@ -253,16 +282,34 @@ def find_quotes(text: "str | Doc") -> list[QuoteSpan]:
             t, pattern = NAME_TAIL.search(text, s, e), NAME_TAIL
         if not t or t.group("punct") not in (",", "!", "?", "…"):
             continue
-        tail_info = _tail_at(doc, t.start(), e, pattern)
-        if tail_info is None or tail_info[4] < e - 1:  # the tail must close the paragraph
+        tail = _tail_at(doc, t.start(), e, pattern)
+        if tail is None or tail.stop < e - 1:  # the tail must close the paragraph
             continue
         # "Мемлекет басшысы: – Біз …, – деді.": the words before a colon and a dash introduce the quote
         intro = None
         for intro in COLON_DASH.finditer(text, s, t.start()):
             pass
         start = intro.end() if intro else s
-        if add(start, t.start() + (0 if t.group("punct") == "," else 1), "dash", tail_info):
-            covered.added.append((stage[-1].start, stage[-1].end))
-    out = done + stage
+        if out.add(start, t.start() + (0 if t.group("punct") == "," else 1), "dash", tail):
+            covered.added.append((out.spans[-1].start, out.spans[-1].end))
+    return out.spans
+
+
+def find_quotes(text: "str | Doc") -> list[QuoteSpan]:
+    """Find direct quotes in ``text`` by the rules of the annotation guide.
+
+    Returns spans sorted by start; ``text[q.start:q.end]`` is the quote content
+    without dashes, guillemets, the comma before the closing dash or the tail.
+    Other double quotation marks count as guillemets (``as_guillemets``).
+    Linear in ``len(text)``; a tail is at most MAX_TAIL_CHARS long and a
+    guillemet quote at most MAX_QUOTE_CHARS. Three stages, each seeing what the
+    earlier ones found: dash paragraphs, guillemet quotes, paragraphs closed by a tail.
+    """
+    doc = Doc.of(text)
+    if not doc.text:
+        return []
+    dash = _dash_paragraphs(doc)
+    guillemet = _guillemet_quotes(doc, dash)
+    out = dash + guillemet + _closed_paragraphs(doc, dash, guillemet)
     out.sort(key=lambda q: q.start)
     return out
