@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,18 +30,44 @@ from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
 
 KINDS = ("name", "president", "first_president", "role", "pronoun")
-FEATURES = (
-    "is_tail", "kind_name", "kind_president", "kind_first_president", "kind_role", "kind_pronoun",
-    "para_distance", "char_distance", "in_previous_sentence", "in_same_paragraph", "sentence_initial",
-    "speech_verb_after", "genitive", "dative", "same_as_previous_speaker", "quote_is_telegram",
-    "quote_has_person_tail", "rank_from_quote", "n_candidates",
+
+
+class Features(NamedTuple):
+    """The ranker's features of one candidate mention, by name. The field order is the ONNX model's input
+    order (``FEATURES``, recorded in its manifest): add a feature as a new field and retrain."""
+
+    is_tail: float
+    kind_name: float
+    kind_president: float
+    kind_first_president: float
+    kind_role: float
+    kind_pronoun: float
+    para_distance: float
+    char_distance: float
+    in_previous_sentence: float
+    in_same_paragraph: float
+    sentence_initial: float
+    speech_verb_after: float
+    genitive: float
+    dative: float
+    same_as_previous_speaker: float
+    quote_is_telegram: float
+    quote_has_person_tail: float
+    rank_from_quote: float
+    n_candidates: float
     # person-level (from the people of the release)
-    "is_person", "person_mentions", "person_in_lead", "citation_genitive",
+    is_person: float
+    person_mentions: float
+    person_in_lead: float
+    citation_genitive: float
     # a person of the release proposed for a role in the tail ("– деді дипломат" → Роберт Флойд)
-    "person_candidate", "role_title_match", "is_guest",
-)
+    person_candidate: float
+    role_title_match: float
+    is_guest: float
+
+
+FEATURES = Features._fields
 PERSON_CANDIDATES = 6  # persons proposed for a role tail: title matches, the guest, the last named before
-_CITATION = FEATURES.index("citation_genitive")
 LEAD_CHARS = 300  # the lead: where a release introduces its people
 
 
@@ -49,9 +76,9 @@ class Candidate:
     start: int
     end: int
     text: str
-    kind: str
+    kind: str  # one of KINDS
     source: str  # "tail", "context" or "person" (a person of the release proposed for a role tail)
-    features: tuple[float, ...]
+    features: Features
     person: int = -1  # for "person" candidates: index into People.persons
 
 
@@ -110,50 +137,84 @@ class _Release:
     people: People
 
 
-def _features(text: str, ix: _Release, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
-              prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
-              person: int = -1) -> tuple[float, ...]:
-    mention = text[s:e]
-    if is_tail:
-        kind = classify_mention(mention)
-        kind = kind if kind in KINDS else "role"
-    doc = ix.doc
-    para_q = doc.paragraph_of(q.start)
-    para_m = doc.paragraph_of(s)
+@dataclass(frozen=True)
+class _QuoteContext:
+    """What every candidate of one quote shares: the quote, the previous quote's speaker mention, whether the
+    quote has a tail mention, how many mention candidates it has and the role its tail names ("" if none)."""
+
+    quote: QuoteSpan
+    prev_mention: str
+    person_tail: bool
+    n: int
+    role: str
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    """One candidate before its features: its span, its kind (for the tail: found from its words), where it
+    comes from, its rank from the quote and the person proposed for the role (-1 if a mention)."""
+
+    start: int
+    end: int
+    kind: str
+    source: str
+    rank: int
+    person: int = -1
+
+
+def _before_quote(rel: _Release, q: QuoteSpan, mention: str, e: int) -> tuple[bool, bool]:
+    """(in the sentence before the quote, cited in the genitive) for a mention ending at ``e`` before it."""
+    text, doc = rel.doc.text, rel.doc
+    between = text[e:q.start]
+    breaks = doc.breaks_between(e, q.start)
+    prev_sent = breaks <= 1 and "\n" not in between.rstrip("\n–—- «")
+    # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
+    # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
+    citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
+        (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not breaks)
+        or bool(IN_DOCUMENT.match(between)))
+    return prev_sent, citation
+
+
+def _features(rel: _Release, ctx: _QuoteContext, c: _Proposal) -> Features:
+    doc, q, s, e, kind = rel.doc, ctx.quote, c.start, c.end, c.kind
+    mention = doc.text[s:e]
+    para_q, para_m = doc.paragraph_of(q.start), doc.paragraph_of(s)
     dist = (s - q.end) if s >= q.end else (q.start - e)
-    sent = doc.sentence_starts
-    k = bisect.bisect_right(sent, s)
-    sent_start = sent[k - 1] if k else 0
-    prev_sent = False
-    citation = False
+    k = bisect.bisect_right(doc.sentence_starts, s)
+    sent_start = doc.sentence_starts[k - 1] if k else 0
+    prev_sent = citation = False
     if s < q.start and q.start - e <= CONTEXT_CHARS:  # bounded: a proposed person may be named far before
-        between = text[e:q.start]
-        breaks = doc.breaks_between(e, q.start)
-        prev_sent = breaks <= 1 and "\n" not in between.rstrip("\n–—- «")
-        # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
-        # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
-        citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
-            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not breaks)
-            or bool(IN_DOCUMENT.match(between)))
-    after = text[e:e + 120].split(".")[0]
+        prev_sent, citation = _before_quote(rel, q, mention, e)
+    after = doc.text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
-    pi = person if person >= 0 else ix.people.person_at(s)
-    p = ix.people.persons[pi] if pi >= 0 else None
-    match = ix.people.role_score(role, pi) if role and pi >= 0 else 0.0
-    return (
-        float(is_tail), *(float(kind == k) for k in KINDS),
-        float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
-        float(para_q == para_m), float(not doc.has_word_in(sent_start, s)),
-        float(bool(SPEECH_AFTER.search(after))), float(bool(GENITIVE.search(last))),
-        float(bool(DATIVE.search(last)) and kind != "first_president"),
-        float(bool(prev_mention) and mention == prev_mention), float(q.kind == "telegram"),
-        float(person_tail), min(rank, 10) / 10.0, min(n, 20) / 20.0,
-        float(p is not None or kind in ("president", "first_president")),
-        min(len(p.mentions), 10) / 10.0 if p else 0.0,
-        float(p is not None and p.mentions[0][0] < LEAD_CHARS),
-        float(citation),
-        float(person >= 0), match, float(pi >= 0 and pi == ix.people.guest_index),
+    pi = c.person if c.person >= 0 else rel.people.person_at(s)
+    p = rel.people.persons[pi] if pi >= 0 else None
+    return Features(
+        is_tail=float(c.source == "tail"),
+        kind_name=float(kind == "name"), kind_president=float(kind == "president"),
+        kind_first_president=float(kind == "first_president"), kind_role=float(kind == "role"),
+        kind_pronoun=float(kind == "pronoun"),
+        para_distance=float(min(abs(para_q - para_m), 5)), char_distance=min(abs(dist), 2000) / 500.0,
+        in_previous_sentence=float(prev_sent), in_same_paragraph=float(para_q == para_m),
+        sentence_initial=float(not doc.has_word_in(sent_start, s)),
+        speech_verb_after=float(bool(SPEECH_AFTER.search(after))), genitive=float(bool(GENITIVE.search(last))),
+        dative=float(bool(DATIVE.search(last)) and kind != "first_president"),
+        same_as_previous_speaker=float(bool(ctx.prev_mention) and mention == ctx.prev_mention),
+        quote_is_telegram=float(q.kind == "telegram"), quote_has_person_tail=float(ctx.person_tail),
+        rank_from_quote=min(c.rank, 10) / 10.0, n_candidates=min(ctx.n, 20) / 20.0,
+        is_person=float(p is not None or kind in ("president", "first_president")),
+        person_mentions=min(len(p.mentions), 10) / 10.0 if p else 0.0,
+        person_in_lead=float(p is not None and p.mentions[0][0] < LEAD_CHARS),
+        citation_genitive=float(citation), person_candidate=float(c.person >= 0),
+        role_title_match=rel.people.role_score(ctx.role, pi) if ctx.role and pi >= 0 else 0.0,
+        is_guest=float(pi >= 0 and pi == rel.people.guest_index),
     )
+
+
+def _tail_kind(mention: str) -> str:
+    kind = classify_mention(mention)
+    return kind if kind in KINDS else "role"
 
 
 def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool:
@@ -173,56 +234,53 @@ def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool
     return bool(stem) and last != stem and last.startswith(stem) and bool(DATIVE.fullmatch(last[len(stem):]))
 
 
+def _mention_proposals(rel: _Release, q: QuoteSpan, tail: tuple[int, int] | None, in_quote) -> list[_Proposal]:
+    """The tail mention, then the mentions in the CONTEXT_CHARS before the quote, nearest first (at most 12)."""
+    text, people = rel.doc.text, rel.people
+    raw: list[tuple[int, int, str, str]] = []
+    if tail:
+        raw.append((tail[0], tail[1], _tail_kind(text[tail[0]:tail[1]]), "tail"))
+    mentions = people.mentions
+    lo = bisect.bisect_left(people.mention_starts, q.start - CONTEXT_CHARS)
+    hi = bisect.bisect_left(people.mention_starts, q.start)
+    # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
+    ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
+           and (c[2] != "name" or people.person_at(c[0]) >= 0) and not _addressee(text, c, people)]
+    raw.extend((s, e, kind, "context") for s, e, kind in reversed(ctx))  # nearest first
+    seen, out = set(), []
+    for s, e, kind, src in raw:
+        if (s, e) not in seen:
+            seen.add((s, e))
+            out.append(_Proposal(s, e, kind, src, len(out)))
+    return out[:12]
+
+
 def candidates_for(text: "str | Doc", quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order (people built once if not given)."""
     out: list[list[Candidate]] = []
     if not quotes:
         return out
-    prev_mention = ""
     doc = Doc.of(text)
-    text = doc.text
-    ix = _Release(doc, people or People(doc))
-    mentions = ix.people.mentions
-    m_starts = [m[0] for m in mentions]
-    q_starts = [q.start for q in quotes]
-    q_ends = [q.end for q in quotes]
+    rel = _Release(doc, people or People(doc))
+    q_starts, q_ends = [q.start for q in quotes], [q.end for q in quotes]
 
     def in_quote(pos: int) -> bool:
         i = bisect.bisect_right(q_starts, pos)
         return bool(i) and pos < q_ends[i - 1]
 
+    prev_mention = ""
     for q in quotes:
-        raw: list[tuple[int, int, str, str]] = []
         tail = _tail_mention(doc, q)
-        if tail:
-            raw.append((tail[0], tail[1], "tail", "tail"))
-        lo = bisect.bisect_left(m_starts, q.start - CONTEXT_CHARS)
-        hi = bisect.bisect_left(m_starts, q.start)
-        # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
-        ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
-               and (c[2] != "name" or ix.people.person_at(c[0]) >= 0) and not _addressee(text, c, ix.people)]
-        for s, e, kind in reversed(ctx):  # nearest first
-            raw.append((s, e, kind, "context"))
-        seen, uniq = set(), []
-        for r in raw:
-            if (r[0], r[1]) not in seen:
-                seen.add((r[0], r[1]))
-                uniq.append(r)
-        uniq = uniq[:12]
-        role = _role_tail(text, tail)
-        cands = []
-        for rank, (s, e, kind, src) in enumerate(uniq):
-            k = "name" if kind == "tail" else kind
-            feats = _features(text, ix, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq), role)
-            cands.append(Candidate(s, e, text[s:e], k if src != "tail" else KINDS[int(np.argmax(feats[1:6]))],
-                                   src, feats))
-        if role:
-            for pi, (s, e) in ix.people.proposed(role, q.start, PERSON_CANDIDATES):
-                feats = _features(text, ix, q, s, e, "name", False, prev_mention, True, len(cands), len(uniq), role, pi)
-                cands.append(Candidate(s, e, text[s:e], "name", "person", feats, pi))
+        props = _mention_proposals(rel, q, tail, in_quote)
+        ctx = _QuoteContext(q, prev_mention, tail is not None, len(props), _role_tail(doc.text, tail))
+        if ctx.role:
+            props += [_Proposal(s, e, "name", "person", len(props) + i, pi)
+                      for i, (pi, (s, e)) in enumerate(rel.people.proposed(ctx.role, q.start, PERSON_CANDIDATES))]
+        cands = [Candidate(p.start, p.end, doc.text[p.start:p.end], p.kind, p.source, _features(rel, ctx, p), p.person)
+                 for p in props]
         out.append(cands)
         if tail:
-            prev_mention = text[tail[0]:tail[1]]
+            prev_mention = doc.text[tail[0]:tail[1]]
         elif cands:
             prev_mention = cands[0].text
     return out
@@ -259,7 +317,7 @@ def attribute_people(text: "str | Doc", scorer) -> tuple[list[Quote], tuple[Pers
             if classify_mention(cs[j].text) == "pronoun" and len(cs) > 1:
                 j = next((int(k) for k in order if classify_mention(cs[int(k)].text) != "pronoun"), j)
             # the guide: a quote cited in the genitive ("Елбасының: «...»") is the words of whom it cites
-            cited = [k for k, c in enumerate(cs) if c.features[_CITATION]]
+            cited = [k for k, c in enumerate(cs) if c.features.citation_genitive]
             if cited:
                 j = cited[0]
             c = cs[j]

@@ -371,7 +371,7 @@ class People:
         # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
         self.groups = find_groups(doc)
         self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
-        self._starts = [m[0] for m in self.mentions]
+        self.mention_starts = [m[0] for m in self.mentions]
         self._finish()
 
     def _merge_patronymic_forms(self) -> dict[str, str]:
