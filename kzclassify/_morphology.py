@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
@@ -35,12 +36,22 @@ def lexicon() -> dict:
         return json.load(f)
 
 
+_COMPILED_KEYS: set[str] = set()  # lists read while this module is imported: compiled into its patterns
+_importing = True
+
+
+def _read(key: str) -> list:
+    if _importing:
+        _COMPILED_KEYS.add(key)
+    return lexicon()[key]
+
+
 def _alt(key: str, space: str = r"\s+") -> str:
     """The entries of a lexicon list as one alternation, in their order (the first that matches wins):
     words joined by ``space``, a word "*" any word, a trailing "*" any ending."""
     def word(w: str) -> str:
         return r"\w+" if w == "*" else re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
-    return "|".join(space.join(map(word, entry.split(" "))) for entry in lexicon()[key])
+    return "|".join(space.join(map(word, entry.split(" "))) for entry in _read(key))
 
 
 def _ending(key: str) -> re.Pattern:
@@ -51,7 +62,7 @@ def _ending(key: str) -> re.Pattern:
 @lru_cache(maxsize=None)
 def word_list(key: str) -> tuple[str, ...]:
     """A lexicon list in its written order (``quote_verbs``, ``frame_markers``, ...)."""
-    return tuple(lexicon()[key])
+    return tuple(_read(key))
 
 
 # case endings of a word as a whole (a name inside a sentence)
@@ -94,7 +105,8 @@ _DASHES = f"[{DASH}]"
 TAIL_PUNCT = ",.!?…:;"  # the punctuation a quote's tail may start with
 WORD = re.compile(r"\S+")
 CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
-SENTENCE_MARK = re.compile(r"[.!?]")
+SENTENCE_MARKS = ".!?"
+SENTENCE_MARK = re.compile(f"[{SENTENCE_MARKS}]")
 SENTENCE_BREAK = re.compile(r"\s+")
 # A sentence end, but not the period of an initial ("Б.Сапарбаев").
 SENT_END = re.compile(rf"(?<![\s.][{UP[:-1]}A-Z])(?<!^[{UP[:-1]}A-Z])[.!?](?=\s|$|[{UP[:-1]}A-Z«])")
@@ -166,7 +178,7 @@ def _endings_of(tail: str) -> tuple[str, ...]:
 @lru_cache(maxsize=None)
 def word_set(name: str) -> frozenset[str]:
     """A lexicon word list as a set (``title_words``, ``roles``, ``verb_words``, ...)."""
-    return frozenset(lexicon()[name])
+    return frozenset(_read(name))
 
 
 @lru_cache(maxsize=4096)
@@ -235,3 +247,39 @@ def trailing_title_kind(mention: str) -> str | None:
                 return None
             return kind
     return None
+
+
+_importing = False
+_DEPENDENT: list = [word_set, word_list, endings, _endings_of, _title_stem, title_kind, trailing_title_kind]
+
+
+def depends_on_lexicon(cached):
+    """Register an ``lru_cache``d function whose results depend on the lexicon's lists, so that
+    :func:`lexicon_lists` clears it."""
+    _DEPENDENT.append(cached)
+    return cached
+
+
+@contextmanager
+def lexicon_lists(**lists):
+    """Use other word lists for a while: ``with lexicon_lists(first_names=[...]): ...`` (training's
+    ablations and per-fold gazetteers). Every cache built from the lists is cleared on entry and exit.
+    A list compiled into a pattern at import (``quote_verbs``, the endings, ...) cannot be swapped:
+    ValueError names it."""
+    fixed = sorted(set(lists) & _COMPILED_KEYS)
+    if fixed:
+        raise ValueError(f"lexicon lists compiled into patterns at import cannot be swapped: {', '.join(fixed)}")
+    lx = lexicon()
+    saved = {k: lx[k] for k in lists}
+
+    def clear():
+        for f in _DEPENDENT:
+            f.cache_clear()
+
+    lx.update(lists)
+    clear()
+    try:
+        yield
+    finally:
+        lx.update(saved)
+        clear()

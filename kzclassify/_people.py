@@ -16,11 +16,10 @@ from functools import lru_cache
 
 from ._doc import Doc
 from ._morphology import (ADJ_LOCATIVE, CLAUSE_STOP, FIRST_PRESIDENT_NAZARBAYEV, GENITIVE, GROUP_HEAD, NOT_NAME_START,
-                          OBLIQUE, PATRONYMIC, PATRONYMIC_NOMINATIVE, SPLIT_CASE, SURNAME_LIKE, TOKAYEV_AS_OTHER,
-                          WORD, is_title_word, lexicon, match_initials, strip_case, title_kind, word_list, word_set)
+                          SURNAME_LIKE, TOKAYEV_AS_OTHER, depends_on_lexicon, lexicon, strip_case, title_kind, word_list, word_set)
+from ._names import name_part, parse_name, split_run, trim_name  # noqa: F401  (name_part, trim_name: re-exported)
 from ._types import Person
 
-_PARTICLES = word_list("name_links")  # words inside a name ("Тамим бен Хамад", "Бен ван Берден")
 # the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
 TITLE_WINDOW = 90  # characters before a name searched for its title
 TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
@@ -36,138 +35,6 @@ class _Builder:
     strong: bool = False  # seen with a first name, initials, or a surname-like ending
 
 
-def _words(s: str, base: int):
-    return [(m.start() + base, m.end() + base, m.group()) for m in WORD.finditer(s)]
-
-
-def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A run of capitalised words split into the mentions it holds.
-
-    "Барак Обама Нұрсұлтан Назарбаевты" → two; "Кипр Республикасының Президенті
-    Никос Анастасиадис" stays one (title + name); "Тамим бен Хамад" stays one.
-    """
-    return [(start + s, start + e) for s, e in _split(text[start:end])]
-
-
-
-
-def _starts_a_name(w: str) -> bool:
-    """A word that begins another name inside a run of capitalised words ("... Нұрсұлтан Назарбаев",
-    "... Қазақстан Президенті"); a patronymic built on it ("Нұрсұлтанқызы") continues the name before."""
-    return w.startswith(word_list("name_run_breakers")) and not PATRONYMIC.search(w)
-
-
-@lru_cache(maxsize=4096)
-def _split(run: str) -> tuple[tuple[int, int], ...]:
-    words = _words(run, 0)
-    starts, first_names = word_set("sentence_starts"), word_set("first_names")
-    while words and (words[0][2] in starts or NOT_NAME_START.search(words[0][2])):
-        words.pop(0)
-    out: list[tuple[int, int]] = []
-    cur: list = []
-    for w in words:
-        if cur and _starts_a_name(w[2]):
-            out.append((cur[0][0], cur[-1][1]))
-            cur = []
-        if len(cur) >= 2 and w[2] in first_names and SURNAME_LIKE.search(cur[-1][2]):
-            out.append((cur[0][0], cur[-1][1]))  # "Қасым-Жомарт Тоқаев Дариға Назарбаеваның": a second name
-            cur = []
-        if len(cur) >= 2 and is_title_word(w[2]) and not is_title_word(cur[-1][2]):
-            out.append((cur[0][0], cur[-1][1]))  # "Назарбаев Қытай Төрағасы Си..."
-            cur = []
-        if w[2] in word_set("name_run_conjunctions") and (len(cur) != 1 or SURNAME_LIKE.search(cur[0][2])):
-            if cur:  # "Назарбаев бен Путин": a conjunction, not "Тамим бен Хамад"
-                out.append((cur[0][0], cur[-1][1]))
-            cur = []
-            continue
-        if not (not cur and w[2].startswith(word_list("name_run_skips"))):
-            cur.append(w)
-        # a case ending closes a name ("... Назарбаевпен"), unless the word is a first name that only looks
-        # inflected ("Армен": -мен), which the name goes on after
-        if (len(cur) >= 2 and w[2] not in _PARTICLES and SPLIT_CASE.search(w[2]) and not is_title_word(w[2])
-                and w[2] not in first_names):
-            out.append((cur[0][0], cur[-1][1]))
-            cur = []
-    if cur:
-        out.append((cur[0][0], cur[-1][1]))
-    return tuple(out)
-
-
-def name_part(mention: str) -> str:
-    """The person's name inside a mention ("Ресей Президенті Владимир Путин" → "Владимир Путин")."""
-    words = mention.split()
-    starts = word_set("sentence_starts")
-    flags = [bool(is_title_word(w) or NOT_NAME_START.search(w) or w in starts) for w in words]
-    # "Қасым-Жомарт Тоқаев Ақордада": a place after the name is not a title before it (but in "Иран
-    # Президенті" the words before the title are the title's)
-    while len(flags) > 1 and flags[-1] and not is_title_word(words[-1]):
-        flags.pop()
-        words.pop()
-    idx = [i for i, f in enumerate(flags) if f]
-    return " ".join(words[idx[-1] + 1:] if idx else words)
-
-
-def clean_name_words(words: list[str]) -> list[str]:
-    """The words of one person's name from a run of capitalised words.
-
-    Leading sentence adverbs and titles are dropped; the run is cut before a
-    second name starts ("Барак Обама Нұрсұлтан Назарбаевты" → "Барак Обама").
-    """
-    starts = word_set("sentence_starts")
-    words = list(words)
-    while words and (words[0] in starts or NOT_NAME_START.search(words[0]) or is_title_word(words[0])):
-        words.pop(0)
-    out: list[str] = []
-    patronymic = -1
-    for i, w in enumerate(words):
-        if out and (_starts_a_name(w) or is_title_word(w)
-                    or w in word_set("clitic_particles")):
-            break
-        out.append(w)
-        if len(out) >= 2 and w not in _PARTICLES and (OBLIQUE.search(w) or SURNAME_LIKE.search(w)):
-            # "Нұрсұлтан Әбішұлы Назарбаев": a nominative patronymic between the first name and the surname
-            # does not end the name, and the canonical name is the first name and the surname (the guide's)
-            nxt = words[i + 1] if i + 1 < len(words) else ""
-            if (patronymic < 0 and (len(out) == 2 or out[-2] in word_set("first_names"))
-                    and PATRONYMIC_NOMINATIVE.search(w) and nxt[:1].isupper()
-                    and not (_starts_a_name(nxt) or is_title_word(nxt) or _not_name(nxt))):
-                patronymic = len(out) - 1
-                continue
-            break
-    while out and out[-1] in _PARTICLES:
-        out.pop()
-    if 0 <= patronymic < len(out) - 1:
-        del out[patronymic]
-    return trim_name(out)
-
-
-
-
-def _not_name(w: str) -> bool:
-    """A place or a common noun written with a capital, unless a known first name."""
-    if w in word_set("first_names") or "." in w or w.lower() in _PARTICLES:
-        return False  # "Бен ван Берден": a capitalised particle starts a name
-    return (w in word_set("place_words") or w in word_set("common_capitalised") or w in _PARTICLES
-            or bool(ADJ_LOCATIVE.search(w)))
-
-
-def _is_place(w: str) -> bool:
-    return w in word_set("place_words") or w in _PARTICLES or bool(ADJ_LOCATIVE.search(w))
-
-
-def trim_name(words: list[str]) -> list[str]:
-    """Leading and trailing places and common nouns off a name ("Роберт Флойд Семей", "Жеделхатта Дональд
-    Трамп", "де Тәжікстан"); the grown lists live in the lexicon (``python -m training.gazetteer``)."""
-    i, j = 0, len(words)
-    while i < j and _not_name(words[i]):
-        i += 1
-    # trailing: places only ("Роберт Флойд Семей"); a surname may be a common word ("Хасан Рухани")
-    while j > i and words[j - 1] not in word_set("first_names") and (
-            _is_place(words[j - 1]) or _is_place(strip_case(words[j - 1]))):
-        j -= 1
-    return words[i:j]
-
-
 def words_match(a: str, b: str) -> bool:
     """Two words are one word in different case forms ("елшісі" / "елшісінің", "Иран" / "Иранның")."""
     a, b = a.lower(), b.lower()
@@ -180,6 +47,7 @@ def words_match(a: str, b: str) -> bool:
     return k >= max(_MIN_MATCH, n - 2)
 
 
+@depends_on_lexicon
 @lru_cache(maxsize=1)
 def _synonyms() -> dict[str, int]:
     out = {}
@@ -281,43 +149,6 @@ def find_groups(text: "str | Doc") -> list[tuple[int, int, str]]:
     return out
 
 
-def _is_w(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"  # the regex \w
-
-
-def _word_at(text: str, word: str) -> int:
-    """Where ``word`` first stands as a whole word in ``text`` (no letter or digit on either side), else
-    where it first occurs at all, else -1."""
-    i = text.find(word)
-    first = i
-    while i >= 0:
-        j = i + len(word)
-        if not (i and _is_w(text[i - 1])) and not (j < len(text) and _is_w(text[j])):
-            return i
-        i = text.find(word, i + 1)
-    return first
-
-
-@lru_cache(maxsize=8192)
-def _shape(mention: str):
-    """The parts of a written name that do not depend on the release: (name words with the surname
-    last (for initials: the bare surname), the initials or "", the title inside the mention, where the name ends,
-    the patronymic written between the first name and the surname or "")."""
-    raw = name_part(mention).split()
-    words = clean_name_words(raw)
-    if not words:
-        return None
-    im = match_initials(words)
-    name_at = _word_at(mention, words[0])  # "Армения ... Армен": the word, not a prefix
-    title = mention[:name_at].strip() if name_at > 0 else ""
-    last = mention.rfind(words[-1])  # "Владимир Путин Астанаға": the name ends at "Путин"
-    end = last + len(words[-1]) if last >= 0 else len(mention)
-    if im:
-        return (im.group(2),), im.group(1).replace(" ", ""), title, end, ""
-    patronymic = next((w for w in raw[1:-1] if PATRONYMIC_NOMINATIVE.search(w) and w not in words), "")
-    return tuple(words), "", title, end, patronymic
-
-
 class People:
     """The people of one release (see the module docstring). Build once per text."""
 
@@ -400,10 +231,10 @@ class People:
     def _parse(self, mention: str):
         """(surname key, written form, strong, title inside the mention, name end, (first name, patronymic) or
         None) of a written name, or None."""
-        shape = _shape(mention)
+        shape = parse_name(mention)
         if shape is None:
             return None
-        words, initials, title, end, patronymic = shape
+        words, initials, title, end, patronymic = shape.words, shape.initials, shape.title, shape.end, shape.patronymic
         common = word_set("common_capitalised")
         if initials:
             surname = strip_case(words[-1], self.tokens)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from ._doc import MAX_QUOTE_CHARS, Doc, as_guillemets  # noqa: F401  (re-exported: the quote-mark rule, the bound)
-from ._morphology import (COLON_DASH, GUILLEMET_TAIL, INTRO_VERB, NAME_TAIL, NOT_SPEECH, OPEN_DASH, SENT_END,
+from ._morphology import (COLON_DASH, GUILLEMET_TAIL, INTRO_VERB, NAME_TAIL, NOT_SPEECH, OPEN_DASH, SENT_END, SENTENCE_MARKS,
                           SPACE_BEFORE_PUNCT, TAIL, TAIL_PUNCT, TELEGRAM, DASH_VERB)
 
 
@@ -132,7 +132,7 @@ def _tail_at(doc: Doc, pos: int, line_end: int, pattern=TAIL) -> _Tail | None:
     if NOT_SPEECH.match(text, rest_start, line_end):
         return None
     stop = _sentence_end(doc, rest_start, line_end)
-    tail = text[rest_start:stop].strip().rstrip(".!?").strip()
+    tail = text[rest_start:stop].strip().rstrip(SENTENCE_MARKS).strip()
     return _Tail(m, verb, tail, rest_start, stop)
 
 

@@ -98,7 +98,7 @@ if __name__ == "__main__":
 
 def ablation(folds: int = 5) -> dict[str, dict]:
     """Cross-validated speaker accuracy with and without the grown word lists (the choice the lists rest on)."""
-    from kzclassify import _morphology, _people
+    from kzclassify._morphology import lexicon_lists
 
     from . import quotes as tq
     from .data import DEFAULT_EXPORT, all_rows, build_dataset
@@ -106,22 +106,9 @@ def ablation(folds: int = 5) -> dict[str, dict]:
     rows = all_rows(build_dataset(DEFAULT_EXPORT))
     out = {}
     for name in ("grown lists", "no grown lists"):
-        if name == "no grown lists":
-            sets = dict(_morphology._sets())
-            for k in ("first_names", "place_words", "common_capitalised"):
-                sets[k] = frozenset()
-            _morphology._sets.cache_clear()
-            original = _morphology._sets
-            _morphology._sets = lambda: sets  # type: ignore[assignment]
-            _people._shape.cache_clear()
-            _people._split.cache_clear()
-        try:
+        lists = {k: [] for k in ("first_names", "place_words", "common_capitalised")} if name == "no grown lists" else {}
+        with lexicon_lists(**lists):  # every cache built from the lists is cleared on entry and exit
             c = tq.cross_validate(rows, folds)["ranker"]
-            out[name] = {g: {k: c[g].summary()[k] for k in ("speaker_acc_exact", "e2e_f1")}
-                         for g in ("all", "family.role_to_person", "family.name", "family.letter_digest", "untouched")}
-        finally:
-            if name == "no grown lists":
-                _morphology._sets = original  # type: ignore[assignment]
-                _people._shape.cache_clear()
-                _people._split.cache_clear()
+        out[name] = {g: {k: c[g].summary()[k] for k in ("speaker_acc_exact", "e2e_f1")}
+                     for g in ("all", "family.role_to_person", "family.name", "family.letter_digest", "untouched")}
     return out
