@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ._attribution import FEATURES, attribute_people
+from ._doc import Doc
 from ._features import type_input
 from ._model import LoadedModel, ModelError, load_model, model_root
 from ._text import looks_kazakh
-from ._normalize import SURROGATE_WARNING, clean_surrogates, in_caller_text
+from ._normalize import SURROGATE_WARNING, Normalized, clean_surrogates, in_caller_text, normalize
 from ._types import Analysis, Person, Quote, ReleaseType
 from ._version import __version__
 
@@ -98,7 +99,10 @@ class Analyzer:
 
     def classify_many(self, texts) -> list[ReleaseType]:
         """Release types for many texts, in batches of ``BATCH`` per ONNX call."""
-        texts = [clean_surrogates(_check_text(t))[0] for t in texts]  # a lone surrogate is read as U+FFFD
+        return self._classify([clean_surrogates(_check_text(t))[0] for t in texts])  # a lone surrogate: U+FFFD
+
+    def _classify(self, texts: list[str], docs: list[Doc] | None = None) -> list[ReleaseType]:
+        """Release types of surrogate-free texts; ``docs`` their Docs when the caller built them."""
         m = self._model("release_type")
         out: list[ReleaseType | None] = [None] * len(texts)
         idx = [i for i, t in enumerate(texts) if t.strip()]
@@ -111,7 +115,7 @@ class Analyzer:
                 from ._transformer import transformer_proba
                 proba = transformer_proba(m, [texts[i] for i in chunk])
             else:
-                x = np.array([type_input(texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
+                x = np.array([type_input(docs[i] if docs else texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
                 proba = m.session.run(None, {"text": x})[1]
             for row, i in zip(proba, chunk):
                 out[i] = ReleaseType.from_scores({label: float(p) for label, p in zip(m.labels, row)})
@@ -129,9 +133,13 @@ class Analyzer:
         release's, ``datetime.date`` or ISO string) says who the sitting president was (see ``analyze``)."""
         return self._quotes_and_people(_check_text(text), check_date(date))[0]
 
-    def _quotes_and_people(self, text: str, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
-        """Normalised once at the entrance (line breaks, spaces, surrogates); offsets back into ``text``."""
-        return in_caller_text(text, lambda t: attribute_people(clean_surrogates(t)[0], self._score_candidates, date))
+    def _quotes_and_people(self, text: str, date=None, norm: Normalized | None = None,
+                           doc: Doc | None = None) -> tuple[list[Quote], tuple[Person, ...]]:
+        """Normalised once at the entrance (line breaks, spaces, surrogates), one Doc for every stage;
+        offsets back into ``text``."""
+        norm = norm or normalize(text)
+        doc = doc or Doc(norm.text)
+        return in_caller_text(text, lambda t: attribute_people(doc, self._score_candidates, date), norm)
 
     def analyze(self, text: str, date=None) -> Analysis:
         """Release type, quotes and people of one text, with warnings about unusual input.
@@ -141,8 +149,10 @@ class Analyzer:
         2019, Tokayev from then on); without a date, the presidents named in the release, then era cues,
         and when nothing decides the quote's speaker is the title itself with a low score."""
         text, date = _check_text(text), check_date(date)
-        quotes, people = self._quotes_and_people(text, date)
-        return Analysis(self.classify(text), tuple(quotes), warnings_for(text), people)
+        norm = normalize(text)  # the entrance: one normalisation, one Doc, read by every stage
+        doc = Doc(norm.text)
+        quotes, people = self._quotes_and_people(text, date, norm, doc)
+        return Analysis(self._classify([clean_surrogates(text)[0]], [doc])[0], tuple(quotes), warnings_for(text), people)
 
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""

@@ -17,36 +17,58 @@ built once and looked up by bisect.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
-from ._morphology import DATIVE, DOC_NOUN, GENITIVE, SPEECH_AFTER, word_set
+from ._doc import Doc
+from ._morphology import DATIVE, DOC_NOUN, GENITIVE, IN_DOCUMENT, PARTICIPLE, SPEECH_AFTER, word_set
 from ._people import People
 from ._person_layer import published_people
 from ._quotes import QuoteSpan, find_quotes
 from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
 
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+")
-_PARTICIPLE = re.compile(r"^[^\W\d_]*[а-яәғқңөұүһі](?:ған|ген|қан|кен)$")
-_IN_DOCUMENT = re.compile(r"(?:\s+«[^»\n]{0,100}»)?(?:\s+[^\s.!?«»]+){0,3}?\s+(?:мақаласында|[Жж]олдауында|сөзінде|"
-                          r"хатында|кітабында|үндеуінде|баяндамасында|сұхбатында)\s*:\s*«?\s*$")
-
 KINDS = ("name", "president", "first_president", "role", "pronoun")
-FEATURES = (
-    "is_tail", "kind_name", "kind_president", "kind_first_president", "kind_role", "kind_pronoun",
-    "para_distance", "char_distance", "in_previous_sentence", "in_same_paragraph", "sentence_initial",
-    "speech_verb_after", "genitive", "dative", "same_as_previous_speaker", "quote_is_telegram",
-    "quote_has_person_tail", "rank_from_quote", "n_candidates",
+
+
+class Features(NamedTuple):
+    """The ranker's features of one candidate mention, by name. The field order is the ONNX model's input
+    order (``FEATURES``, recorded in its manifest): add a feature as a new field and retrain."""
+
+    is_tail: float
+    kind_name: float
+    kind_president: float
+    kind_first_president: float
+    kind_role: float
+    kind_pronoun: float
+    para_distance: float
+    char_distance: float
+    in_previous_sentence: float
+    in_same_paragraph: float
+    sentence_initial: float
+    speech_verb_after: float
+    genitive: float
+    dative: float
+    same_as_previous_speaker: float
+    quote_is_telegram: float
+    quote_has_person_tail: float
+    rank_from_quote: float
+    n_candidates: float
     # person-level (from the people of the release)
-    "is_person", "person_mentions", "person_in_lead", "citation_genitive",
+    is_person: float
+    person_mentions: float
+    person_in_lead: float
+    citation_genitive: float
     # a person of the release proposed for a role in the tail ("– деді дипломат" → Роберт Флойд)
-    "person_candidate", "role_title_match", "is_guest",
-)
+    person_candidate: float
+    role_title_match: float
+    is_guest: float
+
+
+FEATURES = Features._fields
 PERSON_CANDIDATES = 6  # persons proposed for a role tail: title matches, the guest, the last named before
-_CITATION = FEATURES.index("citation_genitive")
 LEAD_CHARS = 300  # the lead: where a release introduces its people
 
 
@@ -55,13 +77,13 @@ class Candidate:
     start: int
     end: int
     text: str
-    kind: str
+    kind: str  # one of KINDS
     source: str  # "tail", "context" or "person" (a person of the release proposed for a role tail)
-    features: tuple[float, ...]
+    features: Features
     person: int = -1  # for "person" candidates: index into People.persons
 
 
-def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
+def _tail_mention(doc: Doc, q: QuoteSpan) -> tuple[int, int] | None:
     """The speaker mention inside a quote's tail, without verb words and document nouns.
 
     "деп атап өтті Нұрсұлтан Назарбаев" → "Нұрсұлтан Назарбаев";
@@ -71,9 +93,8 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     if q.tail_start < 0 or not q.tail:
         return None
     verbs = word_set("verb_words")
-    spans = [(m.start() + q.tail_start, m.end() + q.tail_start, m.group())
-             for m in re.finditer(r"\S+", text[q.tail_start:q.tail_start + len(q.tail) + 1])]
-    spans = [sp for sp in spans if sp[1] <= q.tail_start + len(q.tail) + 1]
+    text = doc.text
+    spans = doc.words_in(q.tail_start, q.tail_start + len(q.tail) + 1)
     while spans and spans[0][2].strip(",") in verbs:
         spans.pop(0)
     while spans and spans[-1][2].strip(",.") in verbs:
@@ -89,7 +110,7 @@ def _tail_mention(text: str, q: QuoteSpan) -> tuple[int, int] | None:
     words = mention.split()
     if not any(ch.isupper() for ch in mention) and words[-1] not in word_set("roles") and mention not in word_set("pronouns"):
         return None  # verb or document words, not a person ("сөзіне назар аударды", "құттықтау")
-    if _PARTICIPLE.search(words[-1]):
+    if PARTICIPLE.search(words[-1]):
         return None  # "деді БҰҰ саммитінде сөйлеген сөзінде": where he spoke, not who
     return s, s + len(mention)
 
@@ -110,63 +131,91 @@ def _role_tail(text: str, tail: tuple[int, int] | None) -> str:
 
 
 @dataclass
-class _Index:
-    """Per-release lookups built once: paragraph and sentence starts, the people."""
+class _Release:
+    """What the features of one release read: its Doc and its people (each built once)."""
 
-    nl: list[int]
-    sent: list[int]  # offsets where a sentence starts (after ". ", "! ", a newline)
+    doc: Doc
     people: People
 
 
-def _index(text: str, people: People | None) -> _Index:
-    nl = [m.start() for m in re.finditer("\n", text)]
-    sent = sorted({m.end() for m in _SENT_SPLIT.finditer(text)} | {i + 1 for i in nl})
-    return _Index(nl, sent, people or People(text))
+@dataclass(frozen=True)
+class _QuoteContext:
+    """What every candidate of one quote shares: the quote, the previous quote's speaker mention, whether the
+    quote has a tail mention, how many mention candidates it has and the role its tail names ("" if none)."""
+
+    quote: QuoteSpan
+    prev_mention: str
+    person_tail: bool
+    n: int
+    role: str
 
 
-_NONSPACE = re.compile(r"\S")
+@dataclass(frozen=True)
+class _Proposal:
+    """One candidate before its features: its span, its kind (for the tail: found from its words), where it
+    comes from, its rank from the quote and the person proposed for the role (-1 if a mention)."""
 
-def _features(text: str, ix: _Index, q: QuoteSpan, s: int, e: int, kind: str, is_tail: bool,
-              prev_mention: str, person_tail: bool, rank: int, n: int, role: str = "",
-              person: int = -1) -> tuple[float, ...]:
-    mention = text[s:e]
-    if is_tail:
-        kind = classify_mention(mention)
-        kind = kind if kind in KINDS else "role"
-    para_q = bisect.bisect_left(ix.nl, q.start)  # paragraph index = newlines before the offset
-    para_m = bisect.bisect_left(ix.nl, s)
+    start: int
+    end: int
+    kind: str
+    source: str
+    rank: int
+    person: int = -1
+
+
+def _before_quote(rel: _Release, q: QuoteSpan, mention: str, e: int) -> tuple[bool, bool]:
+    """(in the sentence before the quote, cited in the genitive) for a mention ending at ``e`` before it."""
+    text, doc = rel.doc.text, rel.doc
+    between = text[e:q.start]
+    breaks = doc.breaks_between(e, q.start)
+    prev_sent = breaks <= 1 and "\n" not in between.rstrip("\n–—- «")
+    # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
+    # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
+    citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
+        (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not breaks)
+        or bool(IN_DOCUMENT.match(between)))
+    return prev_sent, citation
+
+
+def _features(rel: _Release, ctx: _QuoteContext, c: _Proposal) -> Features:
+    doc, q, s, e, kind = rel.doc, ctx.quote, c.start, c.end, c.kind
+    mention = doc.text[s:e]
+    para_q, para_m = doc.paragraph_of(q.start), doc.paragraph_of(s)
     dist = (s - q.end) if s >= q.end else (q.start - e)
-    k = bisect.bisect_right(ix.sent, s)
-    sent_start = ix.sent[k - 1] if k else 0
-    prev_sent = False
-    citation = False
+    k = bisect.bisect_right(doc.sentence_starts, s)
+    sent_start = doc.sentence_starts[k - 1] if k else 0
+    prev_sent = citation = False
     if s < q.start and q.start - e <= CONTEXT_CHARS:  # bounded: a proposed person may be named far before
-        between = text[e:q.start]
-        prev_sent = len(_SENT_SPLIT.findall(between)) <= 1 and "\n" not in between.rstrip("\n–—- «")
-        # "Елбасының: «...»", "Елбасының жастар жөніндегі: «...»": the cited words are the genitive's
-        # "Мемлекет басшысының «...» атты мақаласында: «...»": the words of the document's author
-        citation = bool(GENITIVE.search(mention)) and "\n" not in between and (
-            (len(between) <= 40 and between.rstrip(" ").endswith(("«", ":")) and not _SENT_SPLIT.search(between))
-            or bool(_IN_DOCUMENT.match(between)))
-    after = text[e:e + 120].split(".")[0]
+        prev_sent, citation = _before_quote(rel, q, mention, e)
+    after = doc.text[e:e + 120].split(".")[0]
     last = mention.split()[-1] if mention.split() else ""
-    pi = person if person >= 0 else ix.people.person_at(s)
-    p = ix.people.persons[pi] if pi >= 0 else None
-    match = ix.people.role_score(role, pi) if role and pi >= 0 else 0.0
-    return (
-        float(is_tail), *(float(kind == k) for k in KINDS),
-        float(min(abs(para_q - para_m), 5)), min(abs(dist), 2000) / 500.0, float(prev_sent),
-        float(para_q == para_m), float(_NONSPACE.search(text, sent_start, s) is None),  # no slice: a sentence may be the whole text
-        float(bool(SPEECH_AFTER.search(after))), float(bool(GENITIVE.search(last))),
-        float(bool(DATIVE.search(last)) and kind != "first_president"),
-        float(bool(prev_mention) and mention == prev_mention), float(q.kind == "telegram"),
-        float(person_tail), min(rank, 10) / 10.0, min(n, 20) / 20.0,
-        float(p is not None or kind in ("president", "first_president")),
-        min(len(p.mentions), 10) / 10.0 if p else 0.0,
-        float(p is not None and p.mentions[0][0] < LEAD_CHARS),
-        float(citation),
-        float(person >= 0), match, float(pi >= 0 and pi == ix.people.guest_index),
+    pi = c.person if c.person >= 0 else rel.people.person_at(s)
+    p = rel.people.persons[pi] if pi >= 0 else None
+    return Features(
+        is_tail=float(c.source == "tail"),
+        kind_name=float(kind == "name"), kind_president=float(kind == "president"),
+        kind_first_president=float(kind == "first_president"), kind_role=float(kind == "role"),
+        kind_pronoun=float(kind == "pronoun"),
+        para_distance=float(min(abs(para_q - para_m), 5)), char_distance=min(abs(dist), 2000) / 500.0,
+        in_previous_sentence=float(prev_sent), in_same_paragraph=float(para_q == para_m),
+        sentence_initial=float(not doc.has_word_in(sent_start, s)),
+        speech_verb_after=float(bool(SPEECH_AFTER.search(after))), genitive=float(bool(GENITIVE.search(last))),
+        dative=float(bool(DATIVE.search(last)) and kind != "first_president"),
+        same_as_previous_speaker=float(bool(ctx.prev_mention) and mention == ctx.prev_mention),
+        quote_is_telegram=float(q.kind == "telegram"), quote_has_person_tail=float(ctx.person_tail),
+        rank_from_quote=min(c.rank, 10) / 10.0, n_candidates=min(ctx.n, 20) / 20.0,
+        is_person=float(p is not None or kind in ("president", "first_president")),
+        person_mentions=min(len(p.mentions), 10) / 10.0 if p else 0.0,
+        person_in_lead=float(p is not None and p.mentions[0][0] < LEAD_CHARS),
+        citation_genitive=float(citation), person_candidate=float(c.person >= 0),
+        role_title_match=rel.people.role_score(ctx.role, pi) if ctx.role and pi >= 0 else 0.0,
+        is_guest=float(pi >= 0 and pi == rel.people.guest_index),
     )
+
+
+def _tail_kind(mention: str) -> str:
+    kind = classify_mention(mention)
+    return kind if kind in KINDS else "role"
 
 
 def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool:
@@ -186,54 +235,53 @@ def _addressee(text: str, mention: tuple[int, int, str], people: People) -> bool
     return bool(stem) and last != stem and last.startswith(stem) and bool(DATIVE.fullmatch(last[len(stem):]))
 
 
-def candidates_for(text: str, quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
+def _mention_proposals(rel: _Release, q: QuoteSpan, tail: tuple[int, int] | None, in_quote) -> list[_Proposal]:
+    """The tail mention, then the mentions in the CONTEXT_CHARS before the quote, nearest first (at most 12)."""
+    text, people = rel.doc.text, rel.people
+    raw: list[tuple[int, int, str, str]] = []
+    if tail:
+        raw.append((tail[0], tail[1], _tail_kind(text[tail[0]:tail[1]]), "tail"))
+    mentions = people.mentions
+    lo = bisect.bisect_left(people.mention_starts, q.start - CONTEXT_CHARS)
+    hi = bisect.bisect_left(people.mention_starts, q.start)
+    # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
+    ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
+           and (c[2] != "name" or people.person_at(c[0]) >= 0) and not _addressee(text, c, people)]
+    raw.extend((s, e, kind, "context") for s, e, kind in reversed(ctx))  # nearest first
+    seen, out = set(), []
+    for s, e, kind, src in raw:
+        if (s, e) not in seen:
+            seen.add((s, e))
+            out.append(_Proposal(s, e, kind, src, len(out)))
+    return out[:12]
+
+
+def candidates_for(text: "str | Doc", quotes: list[QuoteSpan], people: People | None = None) -> list[list[Candidate]]:
     """Candidate speaker mentions for every quote, in quote order (people built once if not given)."""
     out: list[list[Candidate]] = []
     if not quotes:
         return out
-    prev_mention = ""
-    ix = _index(text, people)
-    mentions = ix.people.mentions
-    m_starts = [m[0] for m in mentions]
-    q_starts = [q.start for q in quotes]
-    q_ends = [q.end for q in quotes]
+    doc = Doc.of(text)
+    rel = _Release(doc, people or People(doc))
+    q_starts, q_ends = [q.start for q in quotes], [q.end for q in quotes]
 
     def in_quote(pos: int) -> bool:
         i = bisect.bisect_right(q_starts, pos)
         return bool(i) and pos < q_ends[i - 1]
 
+    prev_mention = ""
     for q in quotes:
-        raw: list[tuple[int, int, str, str]] = []
-        tail = _tail_mention(text, q)
-        if tail:
-            raw.append((tail[0], tail[1], "tail", "tail"))
-        lo = bisect.bisect_left(m_starts, q.start - CONTEXT_CHARS)
-        hi = bisect.bisect_left(m_starts, q.start)
-        # a capitalised run that is no person ("Ұлы Отан", "Жеделхатта") is no candidate
-        ctx = [c for c in mentions[lo:hi] if c[1] <= q.start and not in_quote(c[0])
-               and (c[2] != "name" or ix.people.person_at(c[0]) >= 0) and not _addressee(text, c, ix.people)]
-        for s, e, kind in reversed(ctx):  # nearest first
-            raw.append((s, e, kind, "context"))
-        seen, uniq = set(), []
-        for r in raw:
-            if (r[0], r[1]) not in seen:
-                seen.add((r[0], r[1]))
-                uniq.append(r)
-        uniq = uniq[:12]
-        role = _role_tail(text, tail)
-        cands = []
-        for rank, (s, e, kind, src) in enumerate(uniq):
-            k = "name" if kind == "tail" else kind
-            feats = _features(text, ix, q, s, e, k, src == "tail", prev_mention, tail is not None, rank, len(uniq), role)
-            cands.append(Candidate(s, e, text[s:e], k if src != "tail" else KINDS[int(np.argmax(feats[1:6]))],
-                                   src, feats))
-        if role:
-            for pi, (s, e) in ix.people.proposed(role, q.start, PERSON_CANDIDATES):
-                feats = _features(text, ix, q, s, e, "name", False, prev_mention, True, len(cands), len(uniq), role, pi)
-                cands.append(Candidate(s, e, text[s:e], "name", "person", feats, pi))
+        tail = _tail_mention(doc, q)
+        props = _mention_proposals(rel, q, tail, in_quote)
+        ctx = _QuoteContext(q, prev_mention, tail is not None, len(props), _role_tail(doc.text, tail))
+        if ctx.role:
+            props += [_Proposal(s, e, "name", "person", len(props) + i, pi)
+                      for i, (pi, (s, e)) in enumerate(rel.people.proposed(ctx.role, q.start, PERSON_CANDIDATES))]
+        cands = [Candidate(p.start, p.end, doc.text[p.start:p.end], p.kind, p.source, _features(rel, ctx, p), p.person)
+                 for p in props]
         out.append(cands)
         if tail:
-            prev_mention = text[tail[0]:tail[1]]
+            prev_mention = doc.text[tail[0]:tail[1]]
         elif cands:
             prev_mention = cands[0].text
     return out
@@ -246,16 +294,18 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute_people(text: str, scorer, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
+def attribute_people(text: "str | Doc", scorer, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
     """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them);
     ``date`` (a ``datetime.date``) decides who the sitting president is (``_people.era_president``).
 
     ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
     ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
-    quotes = find_quotes(text)
-    people = People(text, date)
-    all_cands = candidates_for(text, quotes, people)
+    doc = Doc.of(text)
+    text = doc.text
+    quotes = find_quotes(doc)
+    people = People(doc, date)
+    all_cands = candidates_for(doc, quotes, people)
     flat = [c for cs in all_cands for c in cs]
     probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)
     out, i = [], 0
@@ -269,7 +319,7 @@ def attribute_people(text: str, scorer, date=None) -> tuple[list[Quote], tuple[P
             if classify_mention(cs[j].text) == "pronoun" and len(cs) > 1:
                 j = next((int(k) for k in order if classify_mention(cs[int(k)].text) != "pronoun"), j)
             # the guide: a quote cited in the genitive ("Елбасының: «...»") is the words of whom it cites
-            cited = [k for k, c in enumerate(cs) if c.features[_CITATION]]
+            cited = [k for k, c in enumerate(cs) if c.features.citation_genitive]
             if cited:
                 j = cited[0]
             c = cs[j]

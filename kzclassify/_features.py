@@ -11,6 +11,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from ._doc import Doc
+from ._morphology import LEAD_SENTENCE_END, word_list
 from ._text import display_text
 
 _TOKEN = re.compile(r"\w{2,}")
@@ -22,14 +24,14 @@ BODY_CHARS = 800
 DATELINE_CHARS = 40
 
 
-def lead_and_body(text: str) -> tuple[str, str]:
+def lead_and_body(text: "str | Doc") -> tuple[str, str]:
     """Split a release into its lead (first paragraph) and the rest.
 
     A short first line that is not a sentence or an address ("Алматы қаласы",
     "Маңғыстау облысы, Ақтау қаласы") is a dateline: the lead is that line
     joined with the next paragraph.
     """
-    shown = display_text(text)
+    shown = text.text if isinstance(text, Doc) else display_text(text)  # a Doc's text is displayed already
     lead, _, body = shown.partition("\n")
     if (len(lead) < DATELINE_CHARS and not lead.endswith(("!", ":")) and body
             and (not lead.endswith(".") or len(lead.split()) <= 3)):
@@ -56,14 +58,13 @@ def cue_tokens(lead: str) -> str:
     return " ".join(out)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\w\s]*[^\W\d_][^\W\d_])")
 OPEN_WORDS = 3
 PRED_WORDS = 3
 
 
 def lead_sentences(lead: str) -> list[str]:
     """The lead's sentences (a dot followed by a space and a word: initials like ``Н.Әбіқаев`` stay)."""
-    return [s for s in _SENTENCE_END.split(lead) if s.strip()]
+    return [s for s in LEAD_SENTENCE_END.split(lead) if s.strip()]
 
 
 def _first_sentence(sents: list[str]) -> int:
@@ -74,19 +75,17 @@ def _first_sentence(sents: list[str]) -> int:
     return 0
 
 
-@lru_cache(maxsize=1)
-def _cue_patterns() -> list[tuple[str, re.Pattern]]:
-    """One alternation of each label's (literal) cues: a single scan per label instead of one per cue."""
-    return [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
+# one alternation of each label's (literal) cues: a single scan per label instead of one per cue
+_CUE_PATTERNS = [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
 
 
 def _hits(text: str) -> list[str]:
     """Labels (guide order, each once) whose cues occur in ``text``."""
-    return [label for label, pattern in _cue_patterns() if pattern.search(text)]
+    return [label for label, pattern in _CUE_PATTERNS if pattern.search(text)]
 
 
 # "<event> барысында / қорытындысы / аясында ...": the event the text names as its frame or setting
-FRAME_MARKERS = ("барысында", "қорытындысы", "аясында", "соңында", "кезінде", "алдында", "шеңберінде")
+FRAME_MARKERS = word_list("frame_markers")
 _FRAME = re.compile(r"\b\w{3,}[\s-]+(?:" + "|".join(FRAME_MARKERS) + ")")  # frame phrases, for removal
 _WORD_BEFORE = re.compile(r"(\w{3,})[\s-]+$")
 _WORDCHAR = re.compile(r"\w")
@@ -178,7 +177,7 @@ def _event_label(first: str, words: list[str]) -> str:
     return core[0] if core else "none"
 
 
-def type_input(text: str, structure: bool = True) -> str:
+def type_input(text: "str | Doc", structure: bool = True) -> str:
     """The string the release-type model reads.
 
     The guide's cues found in the lead become ``kw_`` tokens and the lead's

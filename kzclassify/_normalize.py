@@ -122,16 +122,16 @@ def normalize(text: str) -> Normalized:
     return Normalized(out, index, n, had)
 
 
-def in_caller_text(text: str, attribute: Callable[[str], tuple]) -> tuple[list, tuple]:
+def in_caller_text(text: str, attribute: Callable[[str], tuple], norm: Normalized | None = None) -> tuple[list, tuple]:
     """Quotes and people of the caller's ``text``: found by ``attribute`` (text → (quotes, people)) on
     the normalised text, reported at the caller's offsets.
 
     ``Quote.text == text[q.start:q.end]``, ``Quote.speaker_mention == text[q.mention_start:q.mention_end]``
     and each person mention ``(s, e, t)`` has ``t == text[s:e]`` for the caller's own string (a quote
     spanning paragraphs then holds the caller's own line breaks and spaces); ``cue``, ``speaker`` and a
-    person's ``name`` stay in normalised form.
+    person's ``name`` stay in normalised form. ``norm`` is ``normalize(text)`` when the caller has it.
     """
-    norm = normalize(text)
+    norm = norm or normalize(text)
     if not norm.text:
         return [], ()
     quotes, people = attribute(norm.text)

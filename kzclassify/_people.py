@@ -12,35 +12,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._morphology import (GENITIVE, LO, NOT_NAME_START, OBLIQUE, SPLIT_CASE, SURNAME_LIKE, UP,
-                          is_title_word, lexicon, match_initials, strip_case, title_kind, word_set)
+from ._doc import Doc
+from ._morphology import (ADJ_LOCATIVE, CLAUSE_STOP, FIRST_PRESIDENT_NAZARBAYEV, GENITIVE, GROUP_HEAD, NOT_NAME_START,
+                          SURNAME_LIKE, TOKAYEV_AS_OTHER, depends_on_lexicon, lexicon, strip_case, title_kind, word_list, word_set)
+from ._names import name_part, parse_name, split_run, trim_name  # noqa: F401  (name_part, trim_name: re-exported)
 from ._types import Person
 
-# a title of the president never continues a name ("Гүлшара Әбдіқалықова Мемлекет басшысының")
-_NOT_CONT = r"(?!Мемлекет\s+басшы|Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшы)"
-# a capitalised word runs through a hyphen whatever the next letter's case: "Премьер-министрі" is one
-# (title) word, not the name "Премьер" followed by "-министрі"
-_CAP_WORD = rf"[{UP}][{LO}]+(?:-[{UP}{LO}][{LO}]+)?"
-_NAME_RUN = (rf"(?:[{UP}]\.\s?){{1,2}}[{UP}][{LO}-]+"
-             rf"|{_CAP_WORD}(?:\s+{_NOT_CONT}(?:{_CAP_WORD}|ван|дер|де|бен|ибн|II|ІІ|ІІІ)){{1,6}}"
-             rf"|{_CAP_WORD}")
-_MENTION = re.compile(  # every alternative starts with a capital: the lookahead fails fast elsewhere
-    rf"(?=[{UP}])(?<![{UP}{LO}])(?:(?P<first>(?:Елбасы|Тұңғыш\s+Президент|Ұлт\s+Көшбасшысы)[{LO}]*)"
-    rf"|(?P<pres>(?:Қазақстан\s+Республикасының\s+Президент|Қазақстан\s+Президент|ҚР\s+Президент|"
-    rf"Мемлекет\s+басшы|Президент)[{LO}]*)"
-    rf"|(?P<role>Мемлекеттік\s+хатшы[{LO}]*|(?:[{UP}][{LO}]+\s+)?облысының\s+әкімі[{LO}]*)"
-    rf"|(?P<name>{_NAME_RUN}))"
-)
-_PARTICLES = ("ван", "дер", "де", "бен", "ибн", "фон", "II", "ІІ", "ІІІ")
 # the clause before a name where its title is written ("Ресей Федерациясының Президенті ⟨Name⟩")
-_CLAUSE_STOP = re.compile(r"[.!?;:«»()\n]|,\s|\s[–—-]\s")
-_CAP_TOKEN = re.compile(rf"[{UP}][{LO}]+")
-_NEXT_WORD = re.compile(r"\s+(\S+)")
-_SPEECH = frozenset(("деді", "деп", "делінген", "деген", "дейді", "депті"))
 TITLE_WINDOW = 90  # characters before a name searched for its title
 TITLED_MENTIONS = 4  # a person's titles are read at the first mentions (and wherever a title is inside one)
 _MIN_MATCH = 4  # shorter words never decide a title match ("Бас", "істер")
@@ -55,141 +36,6 @@ class _Builder:
     strong: bool = False  # seen with a first name, initials, or a surname-like ending
 
 
-def _words(s: str, base: int):
-    return [(m.start() + base, m.end() + base, m.group()) for m in re.finditer(r"\S+", s)]
-
-
-def split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A run of capitalised words split into the mentions it holds.
-
-    "Барак Обама Нұрсұлтан Назарбаевты" → two; "Кипр Республикасының Президенті
-    Никос Анастасиадис" stays one (title + name); "Тамим бен Хамад" stays one.
-    """
-    return [(start + s, start + e) for s, e in _split(text[start:end])]
-
-
-_PATRONYMIC = re.compile(r"(?:ұлы|қызы)[а-яәғқңөұүһі]*$")
-_PATRONYMIC_NOMINATIVE = re.compile(r"\w(?:ұлы|қызы)$")
-
-
-def _starts_a_name(w: str) -> bool:
-    """A word that begins another name inside a run of capitalised words ("... Нұрсұлтан Назарбаев",
-    "... Қазақстан Президенті"); a patronymic built on it ("Нұрсұлтанқызы") continues the name before."""
-    return w.startswith(("Қасым-Жомарт", "Нұрсұлтан", "Қазақстан")) and not _PATRONYMIC.search(w)
-
-
-@lru_cache(maxsize=4096)
-def _split(run: str) -> tuple[tuple[int, int], ...]:
-    words = _words(run, 0)
-    starts, first_names = word_set("sentence_starts"), word_set("first_names")
-    while words and (words[0][2] in starts or NOT_NAME_START.search(words[0][2])):
-        words.pop(0)
-    out: list[tuple[int, int]] = []
-    cur: list = []
-    for w in words:
-        if cur and _starts_a_name(w[2]):
-            out.append((cur[0][0], cur[-1][1]))
-            cur = []
-        if len(cur) >= 2 and w[2] in first_names and SURNAME_LIKE.search(cur[-1][2]):
-            out.append((cur[0][0], cur[-1][1]))  # "Қасым-Жомарт Тоқаев Дариға Назарбаеваның": a second name
-            cur = []
-        if len(cur) >= 2 and is_title_word(w[2]) and not is_title_word(cur[-1][2]):
-            out.append((cur[0][0], cur[-1][1]))  # "Назарбаев Қытай Төрағасы Си..."
-            cur = []
-        if w[2] == "бен" and (len(cur) != 1 or SURNAME_LIKE.search(cur[0][2])):
-            if cur:  # "Назарбаев бен Путин": a conjunction, not "Тамим бен Хамад"
-                out.append((cur[0][0], cur[-1][1]))
-            cur = []
-            continue
-        if not (not cur and w[2].startswith("Қазақстан")):
-            cur.append(w)
-        # a case ending closes a name ("... Назарбаевпен"), unless the word is a first name that only looks
-        # inflected ("Армен": -мен), which the name goes on after
-        if (len(cur) >= 2 and w[2] not in _PARTICLES and SPLIT_CASE.search(w[2]) and not is_title_word(w[2])
-                and w[2] not in first_names):
-            out.append((cur[0][0], cur[-1][1]))
-            cur = []
-    if cur:
-        out.append((cur[0][0], cur[-1][1]))
-    return tuple(out)
-
-
-def name_part(mention: str) -> str:
-    """The person's name inside a mention ("Ресей Президенті Владимир Путин" → "Владимир Путин")."""
-    words = mention.split()
-    starts = word_set("sentence_starts")
-    flags = [bool(is_title_word(w) or NOT_NAME_START.search(w) or w in starts) for w in words]
-    # "Қасым-Жомарт Тоқаев Ақордада": a place after the name is not a title before it (but in "Иран
-    # Президенті" the words before the title are the title's)
-    while len(flags) > 1 and flags[-1] and not is_title_word(words[-1]):
-        flags.pop()
-        words.pop()
-    idx = [i for i, f in enumerate(flags) if f]
-    return " ".join(words[idx[-1] + 1:] if idx else words)
-
-
-def clean_name_words(words: list[str]) -> list[str]:
-    """The words of one person's name from a run of capitalised words.
-
-    Leading sentence adverbs and titles are dropped; the run is cut before a
-    second name starts ("Барак Обама Нұрсұлтан Назарбаевты" → "Барак Обама").
-    """
-    starts = word_set("sentence_starts")
-    words = list(words)
-    while words and (words[0] in starts or NOT_NAME_START.search(words[0]) or is_title_word(words[0])):
-        words.pop(0)
-    out: list[str] = []
-    patronymic = -1
-    for i, w in enumerate(words):
-        if out and (_starts_a_name(w) or is_title_word(w)
-                    or w in ("да", "те", "та")):
-            break
-        out.append(w)
-        if len(out) >= 2 and w not in _PARTICLES and (OBLIQUE.search(w) or SURNAME_LIKE.search(w)):
-            # "Нұрсұлтан Әбішұлы Назарбаев": a nominative patronymic between the first name and the surname
-            # does not end the name, and the canonical name is the first name and the surname (the guide's)
-            nxt = words[i + 1] if i + 1 < len(words) else ""
-            if (patronymic < 0 and (len(out) == 2 or out[-2] in word_set("first_names"))
-                    and _PATRONYMIC_NOMINATIVE.search(w) and nxt[:1].isupper()
-                    and not (_starts_a_name(nxt) or is_title_word(nxt) or _not_name(nxt))):
-                patronymic = len(out) - 1
-                continue
-            break
-    while out and out[-1] in _PARTICLES:
-        out.pop()
-    if 0 <= patronymic < len(out) - 1:
-        del out[patronymic]
-    return trim_name(out)
-
-
-_ADJ_LOCATIVE = re.compile(r"(дағы|дегі|тағы|тегі)$")  # "Азиядағы", "Астанадағы": never a name
-
-
-def _not_name(w: str) -> bool:
-    """A place or a common noun written with a capital, unless a known first name."""
-    if w in word_set("first_names") or "." in w or w.lower() in _PARTICLES:
-        return False  # "Бен ван Берден": a capitalised particle starts a name
-    return (w in word_set("place_words") or w in word_set("common_capitalised") or w in _PARTICLES
-            or bool(_ADJ_LOCATIVE.search(w)))
-
-
-def _is_place(w: str) -> bool:
-    return w in word_set("place_words") or w in _PARTICLES or bool(_ADJ_LOCATIVE.search(w))
-
-
-def trim_name(words: list[str]) -> list[str]:
-    """Leading and trailing places and common nouns off a name ("Роберт Флойд Семей", "Жеделхатта Дональд
-    Трамп", "де Тәжікстан"); the grown lists live in the lexicon (``python -m training.gazetteer``)."""
-    i, j = 0, len(words)
-    while i < j and _not_name(words[i]):
-        i += 1
-    # trailing: places only ("Роберт Флойд Семей"); a surname may be a common word ("Хасан Рухани")
-    while j > i and words[j - 1] not in word_set("first_names") and (
-            _is_place(words[j - 1]) or _is_place(strip_case(words[j - 1]))):
-        j -= 1
-    return words[i:j]
-
-
 def words_match(a: str, b: str) -> bool:
     """Two words are one word in different case forms ("елшісі" / "елшісінің", "Иран" / "Иранның")."""
     a, b = a.lower(), b.lower()
@@ -202,6 +48,7 @@ def words_match(a: str, b: str) -> bool:
     return k >= max(_MIN_MATCH, n - 2)
 
 
+@depends_on_lexicon
 @lru_cache(maxsize=1)
 def _synonyms() -> dict[str, int]:
     out = {}
@@ -250,14 +97,13 @@ def title_match(role: str, titles: tuple[str, ...] | list[str]) -> float:
     return best
 
 
-_ATINDAGY = "атындағы"  # "Әл-Фараби атындағы университет": part of the body's name
 
 
 def group_name(phrase: str) -> str:
     """A group author as the guide writes it: the phrase without where the group is
     ("Петропавл қаласындағы «Танойл» ЖШС жұмысшылары" → "«Танойл» ЖШС жұмысшылары")."""
     words = phrase.split()
-    cut = max((i + 1 for i, w in enumerate(words[:-1]) if _ADJ_LOCATIVE.search(w) and w != _ATINDAGY), default=0)
+    cut = max((i + 1 for i, w in enumerate(words[:-1]) if ADJ_LOCATIVE.search(w) and w not in word_set("named_after")), default=0)
     words = words[cut:]
     # "Хат иелері" at a sentence start is the role "хат иелері"; "Ұлы Отан соғысы ..." keeps its capitals
     if words and words[0] in word_set("common_capitalised") and not any(w[:1].isupper() for w in words[1:]):
@@ -265,29 +111,38 @@ def group_name(phrase: str) -> str:
     return " ".join(words)
 
 
-@lru_cache(maxsize=1)
-def _group_heads() -> re.Pattern:
-    heads = "|".join(sorted((re.escape(w) for w in word_set("group_roles")), key=len, reverse=True))
-    return re.compile(rf"(?<=\S )(?:{heads})(?= )")
-
-
-_SENT_START = re.compile(r"(?:^|\n|[.!?] )(?=[^\n.!?]*$)")
 GROUP_WORDS = 10  # a group's name has at most this many words before its head noun
 
 
-def find_groups(text: str) -> list[tuple[int, int, str]]:
+def _sentence_start(doc: Doc, lo: int, pos: int) -> int:
+    """Where the sentence holding ``pos`` starts, looked for in ``text[lo:pos]`` (-1: not there). A newline, or
+    a sentence mark and a space, starts one; a mark not followed by a space (an initial) hides the starts
+    before it; the window's start counts only when it is the text's or a paragraph's start."""
+    last = doc.last_stop_before(pos)
+    text = doc.text
+    if last < lo:
+        at, start = 0, lo
+    elif text[last] == "\n":
+        at, start = last - lo, last + 1
+    elif last + 1 < pos and text[last + 1] == " ":
+        at, start = last - lo, last + 2
+    else:
+        return -1
+    return -1 if at == 0 and lo > 0 and text[lo - 1] not in "\n" else start
+
+
+def find_groups(text: "str | Doc") -> list[tuple[int, int, str]]:
     """Groups named as the subject of a sentence ("Қарағанды ... университетінің ұжымы"): from the sentence
     start to the head noun, at most GROUP_WORDS words; one bounded look back per head noun found."""
+    doc = Doc.of(text)
+    text = doc.text
     out: list[tuple[int, int, str]] = []
     if not any(h in text for h in word_set("group_roles")):  # most releases name no group: one C scan each
         return out
-    for m in _group_heads().finditer(text):
-        lo = max(0, m.start() - 200)
-        window = text[lo:m.start()]
-        st = _SENT_START.search(window)
-        if st is None or (st.start() == 0 and lo > 0 and text[lo - 1] not in "\n"):
+    for m in GROUP_HEAD.finditer(text):
+        s = _sentence_start(doc, max(0, m.start() - 200), m.start())
+        if s < 0:
             continue
-        s = lo + st.end()
         phrase = text[s:m.end()]
         if len(phrase.split()) - 1 > GROUP_WORDS or not (phrase[:1].isupper() or phrase[:1] == "«"):
             continue
@@ -295,33 +150,13 @@ def find_groups(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-@lru_cache(maxsize=8192)
-def _shape(mention: str):
-    """The parts of a written name that do not depend on the release: (name words with the surname
-    last (for initials: the bare surname), the initials or "", the title inside the mention, where the name ends,
-    the patronymic written between the first name and the surname or "")."""
-    raw = name_part(mention).split()
-    words = clean_name_words(raw)
-    if not words:
-        return None
-    im = match_initials(words)
-    first = re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", mention)  # "Армения ... Армен": the word, not a prefix
-    name_at = first.start() if first else mention.find(words[0])
-    title = mention[:name_at].strip() if name_at > 0 else ""
-    last = mention.rfind(words[-1])  # "Владимир Путин Астанаға": the name ends at "Путин"
-    end = last + len(words[-1]) if last >= 0 else len(mention)
-    if im:
-        return (im.group(2),), im.group(1).replace(" ", ""), title, end, ""
-    patronymic = next((w for w in raw[1:-1] if _PATRONYMIC_NOMINATIVE.search(w) and w not in words), "")
-    return tuple(words), "", title, end, patronymic
-
-
 class People:
     """The people of one release (see the module docstring). Build once per text."""
 
-    def __init__(self, text: str, date: _dt.date | None = None):
-        self.text = text
-        self.tokens = frozenset(_CAP_TOKEN.findall(text))  # name stems are looked up among capitalised words
+    def __init__(self, text: "str | Doc", date: _dt.date | None = None):
+        doc = self.doc = Doc.of(text)
+        self.text = text = doc.text
+        self.tokens = doc.cap_tokens  # name stems are looked up among capitalised words
         lx = lexicon()
         self.era = era_president(text, date)  # None: no date, name or cue decides
         self.mentions: list[tuple[int, int, str]] = []  # (start, end, kind) in text order
@@ -331,24 +166,22 @@ class People:
         self._person_end = 0  # where the last person mention ends: a title is not read past it
         self._patronymics: dict[tuple[str, str], str] = {}  # (first name, patronymic) → surname key
         common, starts = word_set("common_capitalised"), word_set("sentence_starts")
-        for m in _MENTION.finditer(text):
-            if m.group("name") is None:
-                kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
-                self.mentions.append((m.start(), m.end(), kind))
+        for m_start, m_end, kind, run in doc.name_runs:
+            if kind != "name":
+                self.mentions.append((m_start, m_end, kind))
                 full = lx["presidents"]["nazarbayev"] if kind == "first_president" else (self.era or "") if kind == "president" else ""
                 if full:
                     key = full.split()[-1]
                     b = self._builder(key)
                     b.strong = True
                     b.forms[full] = b.forms.get(full, 0) + 1
-                    b.mentions.append((m.start(), m.end(), m.group()))
-                    self._mention_person[m.start()] = key
-                    self._person_end = m.end()
+                    b.mentions.append((m_start, m_end, run))
+                    self._mention_person[m_start] = key
+                    self._person_end = m_end
                 continue
-            run = m.group("name")
             if " " not in run and (run in common or run in starts):
                 continue  # one capitalised common word ("Кездесу", "Сондай-ақ"): no name, no candidate
-            for s, e in split_run(text, m.start(), m.end()):
+            for s, e in split_run(text, m_start, m_end):
                 self.mentions.append((s, e, "name"))
                 if not self._names_a_title(s, e):
                     self._add_name(s, e)
@@ -368,9 +201,9 @@ class People:
             if dst in self._index:
                 self._index[src] = self._index[dst]
         # groups that write letters ("Қарағанды ... университетінің ұжымы"): role mentions of their own
-        self.groups = find_groups(text)
+        self.groups = find_groups(doc)
         self.mentions = sorted(self.mentions + [(s, e, "role") for s, e, _ in self.groups])
-        self._starts = [m[0] for m in self.mentions]
+        self.mention_starts = [m[0] for m in self.mentions]
         self._finish()
 
     def _merge_patronymic_forms(self) -> dict[str, str]:
@@ -399,10 +232,10 @@ class People:
     def _parse(self, mention: str):
         """(surname key, written form, strong, title inside the mention, name end, (first name, patronymic) or
         None) of a written name, or None."""
-        shape = _shape(mention)
+        shape = parse_name(mention)
         if shape is None:
             return None
-        words, initials, title, end, patronymic = shape
+        words, initials, title, end, patronymic = shape.words, shape.initials, shape.title, shape.end, shape.patronymic
         common = word_set("common_capitalised")
         if initials:
             surname = strip_case(words[-1], self.tokens)
@@ -415,7 +248,7 @@ class People:
             return None
         # "Испанияның Королі Фелипе": a bare first name after a title is a person
         head = title.split()[-1] if title else ""
-        strong = strong or bool(len(surname) >= 3 and (head in word_set("roles") or "Президент" in head))
+        strong = strong or bool(len(surname) >= 3 and (head in word_set("roles") or any(t in head for t in word_list("president_word"))))
         alias = lexicon()["president_aliases"].get(form)
         if alias:
             form, surname, strong = alias, alias.split()[-1], True
@@ -449,10 +282,10 @@ class People:
         """The title inside a mention, with the clause just before it (bounded: TITLE_WINDOW characters)."""
         # not past the person named before ("Қасым-Жомарт Тоқаев Израиль ... елшісі ⟨Name⟩")
         before = self.text[max(0, s - TITLE_WINDOW, self._person_end):s]
-        k = max((m.end() for m in _CLAUSE_STOP.finditer(before)), default=0)
+        k = max((m.end() for m in CLAUSE_STOP.finditer(before)), default=0)
         tw = (before[k:].strip() + " " + inside).split()
         starts, verbs = word_set("sentence_starts"), word_set("verb_words")
-        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0]) or tw[0] in verbs or tw[0] in _SPEECH
+        while tw and (tw[0] in starts or NOT_NAME_START.search(tw[0]) or tw[0] in verbs or tw[0] in word_set("quote_verbs")
                       or tw[0] in "–—-"):
             tw.pop(0)
         return " ".join(tw)
@@ -460,13 +293,14 @@ class People:
     def _names_a_title(self, s: int, e: int) -> bool:
         """A genitive run followed by a title names a country or body, not a person
         ("Америка Құрама Штаттарының Президенті", "Еуропалық комиссияның төрағасы")."""
-        nxt = _NEXT_WORD.match(self.text, e)
-        if nxt and nxt.group(1) == "атындағы":
+        nxt = self.doc.next_word(e)
+        if nxt in word_set("named_after"):
             return True  # "М.Х.Дулати атындағы университет": a body named after someone
         if not GENITIVE.search(self.text[s:e]):
             return False
-        return bool(nxt) and (nxt.group(1) in word_set("title_words") or nxt.group(1) in word_set("roles")
-                              or "Президент" in nxt.group(1) or "министр" in nxt.group(1).lower())
+        return nxt is not None and (nxt in word_set("title_words") or nxt in word_set("roles")
+                                    or any(t in nxt for t in word_list("president_word"))
+                                    or any(t in nxt.lower() for t in word_list("minister_stems")))
 
     # lookups -----------------------------------------------------------------------------------
 
@@ -615,26 +449,14 @@ class People:
         self._guest = (counts[0][1] if counts and (len(counts) == 1 or counts[0][0] >= 2 * counts[1][0]) else -1)
 
 
-@lru_cache(maxsize=1)
-def _tokayev_as_other() -> re.Pattern:
-    roles = "|".join(re.escape(r) for r in lexicon()["non_president_roles_before_tokayev"])
-    return re.compile(rf"(?:{roles})\s+(?:Қ\.\s?|Қасым-Жомарт\s+)?$", re.IGNORECASE)
-
-
 def _tokayev_as_other_in(text: str) -> bool:
     """Tokayev named in another office ("Сенат төрағасы Қ.Тоқаев"): the words before each "Тоқаев" only."""
     i = text.find("Тоқаев")
     while i >= 0:
-        if _tokayev_as_other().search(text, max(0, i - 60), i):
+        if TOKAYEV_AS_OTHER.search(text, max(0, i - 60), i):
             return True
         i = text.find("Тоқаев", i + 1)
     return False
-
-
-@lru_cache(maxsize=1)
-def _first_president_naz() -> re.Pattern:
-    first = "|".join(re.escape(p) for p in lexicon()["first_president_prefixes"])
-    return re.compile(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев")
 
 
 def era_president(text: str, date: _dt.date | None = None) -> str | None:
@@ -655,7 +477,7 @@ def era_president(text: str, date: _dt.date | None = None) -> str | None:
     # Nazarbayev named as the first President (not the sitting one) does not count for his era
     n_naz = text.count("Назарбаев")
     if n_naz:
-        n_naz -= len(_first_president_naz().findall(text))
+        n_naz -= len(FIRST_PRESIDENT_NAZARBAYEV.findall(text))
     if n_tok and n_tok >= n_naz:
         return tok
     if n_naz:
@@ -663,6 +485,3 @@ def era_president(text: str, date: _dt.date | None = None) -> str | None:
     if any(c in text for c in lx["tokayev_era_cues"]):
         return tok
     return None
-    if any(c in text for c in lx["tokayev_era_cues"]):
-        return tok
-    return naz

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._morphology import lexicon, match_initials, strip_case, title_kind, trailing_title_kind, word_set
-from ._people import People, clean_name_words, era_president, group_name, name_part  # noqa: F401
+from ._names import name_part, name_words
+from ._people import People, era_president, group_name  # noqa: F401  (era_president: re-exported)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _president(people: People, name: str, how: str, score: float) -> Resolution:
 
 def resolve_name(name: str, people: People) -> Resolution | None:
     """A person's name (maybe inflected, maybe initials) → its fullest nominative form in the release."""
-    words = clean_name_words(name.split())
+    words = name_words(name.split())
     if not words:
         return None
     m = match_initials(words)

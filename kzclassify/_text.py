@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ._morphology import KAZAKH_SPECIFIC
 from ._normalize import normalize
 
 _WS = re.compile(r"\s+")
@@ -36,7 +37,7 @@ def release_id(text: str) -> str:
 # the complements: what is left after removing them is the letters / Cyrillic / Kazakh-specific letters
 # (one C pass each, no list of one-character matches)
 _NOT_CYRILLIC = re.compile(r"[^\u0400-\u04FF]+")
-_NOT_KAZAKH_SPECIFIC = re.compile(r"[^әғқңөұүһіӘҒҚҢӨҰҮҺІ]+")
+_NOT_KAZAKH_SPECIFIC = re.compile(f"[^{KAZAKH_SPECIFIC}]+")
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _PROFILE_CHARS = 3_000  # the script of a release is clear from its beginning
 

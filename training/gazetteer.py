@@ -91,32 +91,15 @@ def fold_lists(rows: list[dict]) -> dict[str, list[str]]:
     return grow([r["text"] for r in kept], [q["speaker"] for r in kept for q in r["quotes"]])
 
 
-def _clear_caches() -> None:
-    """Forget everything kzclassify derived from the lexicon (word sets, name shapes, people of a text)."""
-    for name, mod in list(sys.modules.items()):
-        if name == "kzclassify" or name.startswith("kzclassify."):
-            for obj in list(vars(mod).values()):
-                if callable(getattr(obj, "cache_clear", None)) and getattr(obj, "__module__", "") == name:
-                    if obj.__name__ != "lexicon":
-                        obj.cache_clear()
-
-
 @contextmanager
 def word_lists(lists: dict[str, list[str]] | None):
     """Inside the block kzclassify reads these grown lists instead of the lexicon's (None: the lexicon's)."""
-    from kzclassify._morphology import lexicon
+    from kzclassify._morphology import lexicon_lists
     if lists is None:
         yield
         return
-    lx = lexicon()  # the one parsed lexicon every reader derives from, cached: its grown keys are swapped
-    saved = {k: lx[k] for k in GROWN}
-    lx.update({k: list(lists[k]) for k in GROWN})
-    _clear_caches()
-    try:
+    with lexicon_lists(**{k: list(lists[k]) for k in GROWN}):  # every cache built from them is cleared
         yield
-    finally:
-        lx.update(saved)
-        _clear_caches()
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kzclassify._attribution import FEATURES, attribute, candidates_for, rule_scorer
+from kzclassify._morphology import GENITIVE
 from kzclassify._quotes import find_quotes
 from kzclassify._speakers import classify_mention
 
@@ -30,7 +31,6 @@ KINDS = ("dash", "guillemet", "telegram")
 # error families of the issue (speaker attribution), tagged automatically on every annotated quote
 FAMILIES = ("name", "president_title", "role_to_person", "role_only", "citation", "letter_digest", "telegram")
 _DIGEST = re.compile(r"хаттар\w*\s[^.]{0,80}келіп\s+түс|хат\s+иелері|хат\s+авторлары|хаттар\w*\s+легі")
-_GENITIVE = re.compile(r"(ның|нің|тың|тің|дың|дің)$")
 BEFORE = Path(__file__).resolve().parent / "baselines" / "quote_speaker_before.json"
 HOLDOUT = "ranker, fit on train+validation, test split"  # the table row of ``holdout``
 
@@ -49,7 +49,7 @@ def quote_family(text: str, q: dict, kind: str, digest: bool) -> str:
         return "letter_digest"
     if kind == "telegram":
         return "telegram"
-    if mention and _GENITIVE.search(mention) and 0 <= q["mention_end"] <= q["start"]:
+    if mention and GENITIVE.search(mention) and 0 <= q["mention_end"] <= q["start"]:
         return "citation"
     if mkind in ("president", "first_president"):
         return "president_title"
