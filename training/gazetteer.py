@@ -116,31 +116,5 @@ def main() -> None:
     print({k: len(v) for k, v in lists.items()})
 
 
-def ablation(folds: int = 5) -> dict[str, dict]:
-    """Cross-validated speaker figures by how the name word lists are made: grown inside each fold from its
-    training releases (what training reports), the lexicon's lists as they are (grown once from the train and
-    validation releases, which CV also scores), and none; with the holdout (lists and ranker from
-    train+validation, scored on the test split). ``python -m training.gazetteer --figures`` prints it."""
-    from . import quotes as tq
-    from .data import DEFAULT_EXPORT, all_rows, build_dataset
-
-    rows = all_rows(build_dataset(DEFAULT_EXPORT))
-    out = {}
-    for name, lists_fn in (("lists grown in each fold", fold_lists), ("the lexicon's lists", lambda rs: None),
-                           ("no grown lists", lambda rs: {k: [] for k in GROWN})):
-        c = tq.cross_validate(rows, folds, lists_fn=lists_fn)["ranker"]
-        out[name] = {g: {k: c[g].summary()[k] for k in ("gold_quotes", "speaker_acc_exact", "e2e_f1")}
-                     for g in ("all", "family.role_to_person", "family.name", "family.letter_digest", "untouched")}
-    held = tq.holdout(rows)["all"].summary()
-    out["holdout (train+validation → test split)"] = {
-        "all": {k: held[k] for k in ("gold_quotes", "speaker_acc_exact", "e2e_f1")}}
-    return out
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--figures"]:
-        print(json.dumps(ablation(), indent=1))
-    elif sys.argv[1:]:
-        sys.exit("usage: python -m training.gazetteer [--figures]")
-    else:
-        main()
+    main()
