@@ -13,11 +13,14 @@ from paths import CORPUS, EXPORT, PULLED, ROOT
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_PROJECT = "kzclassify releases"
+PERSONS_ARG = dict(choices=["quotes", "all"], default="quotes",
+                   help="PERSON regions in the pre-annotations: the persons who speak or are named in the quotes "
+                        "(default) or every person of the release")
 
 
 def cmd_tasks(args) -> int:
     from .tasks import make_tasks, write_tasks
-    tasks = make_tasks(args.paths, args.source, args.format)
+    tasks = make_tasks(args.paths, args.source, args.format, args.persons)
     write_tasks(tasks, args.out)
     print(f"{len(tasks)} tasks → {args.out}")
     return 0
@@ -27,7 +30,7 @@ def cmd_push(args) -> int:
     from .client import check_tasks, connect, push
     from .io import load_json
     from .tasks import make_tasks
-    tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
+    tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source, persons=args.persons)
     check_tasks(tasks)  # a bad tasks file is a usage error, before the server is asked
     r = push(connect(args.url), tasks, args.project, args.order)
     print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
@@ -99,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--source", choices=["model", "rules"], default="model",
                    help="pre-annotate with the shipped model (falls back to rules) or rules only")
     t.add_argument("--format", choices=["auto", "corpus", "text"], default="auto")
+    t.add_argument("--persons", **PERSONS_ARG)
     t.set_defaults(func=cmd_tasks)
     for name, help_, func in (("push", "create/update the project and import tasks (idempotent)", cmd_push),
                               ("pull", "export the full JSON (to out/export.json unless --out)", cmd_pull)):
@@ -110,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("paths", nargs="*", default=[str(CORPUS)])
             s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
             s.add_argument("--source", choices=["model", "rules"], default="model")
+            s.add_argument("--persons", **PERSONS_ARG)
             s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
                            help="uncertainty: import least confident first and keep a Data Manager tab sorted that way "
                                 "(also on a project that already has the tasks)")
