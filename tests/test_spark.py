@@ -92,6 +92,21 @@ def test_local_engine_on_jsonl_matches(store, expected, tmp_path):
 
 
 @pytest.mark.parametrize("engine", ["local", "spark"])
+def test_a_date_field_decides_the_president(store, tmp_path, engine):
+    text = "Мемлекет басшысы Ақордада жиын өткізді.\n– Біз бірге боламыз, – деді Президент."
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (
+        {"id": "a", "text": text, "date": "2020-05-01"}, {"id": "b", "text": text, "date": "2018-05-01"},
+        {"id": "c", "text": text, "date": None})), encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    r = score(store, "--input", src, "--output", out, "--engine", engine)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = {row["id"]: (row["date"], row["quotes"][0]["speaker"]) for row in rows(out)}
+    assert got == {"a": ("2020-05-01", "Қасым-Жомарт Тоқаев"), "b": ("2018-05-01", "Нұрсұлтан Назарбаев"),
+                   "c": (None, "Президент")}
+
+
+@pytest.mark.parametrize("engine", ["local", "spark"])
 def test_bad_input_gives_a_clear_error(store, tmp_path, engine):
     import pandas as pd
     cases = []

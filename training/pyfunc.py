@@ -121,7 +121,9 @@ def register_pyfunc(store: str | Path | None = None, wheel: Path | None = None,
         model_sha = {name: p["sha256"] for name, p in parts.items()}
         texts = [r.text for r in read_corpus(CORPUS)]
         expected = _outputs(texts)
-        signature = infer_signature(pd.DataFrame({"text": texts + EDGE_TEXTS}),
+        # ``date`` (optional, ISO string): the release's date, which decides who the sitting president is
+        dates = [None] * len(texts) + [None, "2019-03-20"]
+        signature = infer_signature(pd.DataFrame({"text": texts + EDGE_TEXTS, "date": dates}),
                                     pd.DataFrame(expected + _outputs(EDGE_TEXTS)))
         setup(EXPERIMENT, store)
         with mlflow.start_run(run_name="kzclassify-pyfunc") as run:

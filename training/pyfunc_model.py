@@ -6,7 +6,8 @@ a fresh venv), so it imports only mlflow, pandas and kzclassify: never
 ``training``. The model's requirements install kzclassify from the wheel
 logged beside it.
 
-Input: a DataFrame with a string column ``text`` (one raw release per row).
+Input: a DataFrame with a string column ``text`` (one raw release per row) and an optional
+string column ``date`` (the release's ISO date; it decides who the sitting president is).
 Output: one row per release whose columns are the keys of
 ``kzclassify.analyze(text).to_dict()`` with the same nested values (the
 signature is inferred from those dicts by ``training.pyfunc``), so a served
@@ -45,10 +46,11 @@ class KzclassifyModel(mlflow.pyfunc.PythonModel):
     # not against type hints
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         texts = _texts(model_input)
+        dates = model_input["date"].tolist() if "date" in model_input.columns else [None] * len(texts)
         rows = []
-        for i, t in enumerate(texts):
+        for i, (t, d) in enumerate(zip(texts, dates)):
             try:
-                rows.append(self.analyzer.analyze(t).to_dict())
+                rows.append(self.analyzer.analyze(t, None if pd.isna(d) else d).to_dict())
             except (TypeError, ValueError) as e:
                 raise MlflowException(f"row {i}: {e}", error_code=INVALID_PARAMETER_VALUE) from None
         return pd.DataFrame(rows, columns=self.columns)

@@ -136,6 +136,7 @@ def _load(model_uri: str, loader=None):
 def score_local(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite: bool = False,
                 quiet: bool = False) -> int:
     """Score ``inp`` in this process with the pyfunc; write one Parquet file; the number of rows."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -147,9 +148,13 @@ def score_local(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite:
     _check_clash(list(df.columns), outputs)
     _log(f"model {model_uri} loaded in {time.perf_counter() - t0:.1f}s; scoring {len(df)} releases", quiet)
     t1 = time.perf_counter()
+    model_inputs = ["text", "date"] if "date" in df.columns else ["text"]  # date: the release's, ISO string
+    if "date" in df.columns:
+        df = df.assign(date=[None if pd.isna(d) else d.isoformat() if hasattr(d, "isoformat") else str(d)
+                             for d in df["date"]])
     parts = []
     for b in range(0, len(df), LOCAL_BATCH):
-        parts.append(model.predict(df[["text"]].iloc[b:b + LOCAL_BATCH]))
+        parts.append(model.predict(df[model_inputs].iloc[b:b + LOCAL_BATCH]))
         done = min(b + LOCAL_BATCH, len(df))
         _log(f"scored {done}/{len(df)} releases ({done / (time.perf_counter() - t1):.0f}/s)", quiet)
     in_table = pa.Table.from_pandas(df, preserve_index=False)
@@ -318,7 +323,9 @@ def _score_spark(spark, inp, out, model_uri, overwrite, quiet, partitions) -> in
     parallel = spark.sparkContext.defaultParallelism
     parts = partitions or max(2 * parallel, math.ceil(n / 1000))
     _log(f"scoring {n} releases in {parts} partitions on {spark.sparkContext.master}", quiet)
-    scored = (df.repartition(parts).withColumn("_kz", udf("text"))
+    # the release's date, when the input has one, goes to the model as an ISO string
+    args = ("text", F.col("date").cast("string")) if "date" in df.columns else ("text",)
+    scored = (df.repartition(parts).withColumn("_kz", udf(*args))
               .select(*[F.col(f"`{c}`") for c in df.columns], *[F.col("_kz")[c].alias(c) for c in outputs]))
     progress = _Progress(spark.sparkContext, quiet)
     progress.start()
