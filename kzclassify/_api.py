@@ -37,8 +37,19 @@ def warnings_for(text: str) -> tuple[str, ...]:
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
-        return ("text does not look like Kazakh (Cyrillic with Kazakh letters); results are unreliable",)
+        return (NOT_KAZAKH_WARNING,)
     return ()
+
+
+NOT_KAZAKH_WARNING = ("text does not look like Kazakh (Cyrillic with Kazakh letters): its type is unreliable, and "
+                      "no quotes or people were extracted (the quote and speaker rules read Kazakh)")
+
+
+def kazakh_rules_apply(text: str) -> bool:
+    """The one rule for text in another language (a Russian release): quotes and people are found by
+    Kazakh cues, titles and case endings, so they are not extracted at all (``warnings_for`` says so)
+    rather than attributed by rules that misread it (a Russian ``Президент`` went to the era's president)."""
+    return looks_kazakh(text)
 
 
 class Analyzer:
@@ -113,6 +124,8 @@ class Analyzer:
 
     def _quotes_and_people(self, text: str) -> tuple[list[Quote], tuple[Person, ...]]:
         """Normalised once at the entrance (line breaks, spaces, surrogates); offsets back into ``text``."""
+        if not kazakh_rules_apply(text):
+            return [], ()
         return in_caller_text(text, lambda t: attribute_people(clean_surrogates(t)[0], self._score_candidates))
 
     def analyze(self, text: str) -> Analysis:
