@@ -191,6 +191,19 @@ def cmd_info(args, analyzer: Analyzer) -> int:
     return 3 if bad else 0
 
 
+def cmd_evaluate(args, analyzer: Analyzer) -> int:
+    """Scores of the models on the user's gold JSONL (kzclassify/gold.py documents the format)."""
+    from .gold import evaluate, format_table, read_gold
+    try:
+        gold = read_gold(args.gold)
+    except (CorpusError, ValueError) as e:
+        _err(f"error: {e}")
+        return 2
+    report = evaluate(analyzer, gold)
+    _write(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_table(report))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kzclassify", description="Release type and quotes of Kazakh press releases.",
                                 epilog="exit codes: 0 ok, 1 some inputs failed, 2 usage/input error, 3 model error")
@@ -224,6 +237,13 @@ def _parser() -> argparse.ArgumentParser:
         else:
             s.set_defaults(below=None)
         s.set_defaults(func=cmd_releases)
+    ev = sub.add_parser("evaluate", help="score the models on your own annotated releases (gold JSONL)",
+                        description="GOLD: one JSON object per line: {\"text\": ..., \"type\": ..., \"quotes\": "
+                                    "[{\"start\": ..., \"end\": ..., \"speaker\": ...}]} (docs/analyst.md); a Label "
+                                    "Studio export converts with: python -m labeling gold EXPORT -o gold.jsonl")
+    ev.add_argument("gold", help="the gold JSONL file")
+    ev.add_argument("--json", action="store_true", help="the scores as JSON instead of a table")
+    ev.set_defaults(func=cmd_evaluate)
     sub.add_parser("info", help="shipped model versions, metrics and checksums (exit 3 if a model is broken)"
                    ).set_defaults(func=cmd_info)
     return p

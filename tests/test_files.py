@@ -1,0 +1,202 @@
+"""The files people really have, through the CLI: encodings, .docx, saved HTML, folders, duplicates, pipes."""
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import ROOT
+
+TEXT = ("Мемлекет басшысы Жапония Премьер-министрімен телефон арқылы сөйлесті.\n"
+        "– Ынтымақтастықты  дамытамыз, – деді Қасым-Жомарт Тоқаев.")
+QUOTE = "Ынтымақтастықты  дамытамыз"  # two spaces inside: offsets must index the file's text, not a folded one
+SPEAKER = "Қасым-Жомарт Тоқаев"
+
+
+def run(*args, stdin=None, shell=None):
+    import os
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if shell:
+        return subprocess.run(shell, shell=True, capture_output=True, env=env, cwd="/")
+    return subprocess.run([sys.executable, "-m", "kzclassify", *args], input=stdin, capture_output=True,
+                          env=env, cwd="/")
+
+
+def records(r):
+    assert b"Traceback" not in r.stderr, r.stderr.decode()
+    return [json.loads(line) for line in r.stdout.decode().splitlines()]
+
+
+def _check_quote(rec, text):
+    q = rec["quotes"][0]
+    assert text[q["start"]:q["end"]] == q["text"] == QUOTE and q["speaker"] == SPEAKER
+
+
+def test_utf16_notepad_unicode_file(tmp_path):
+    p = tmp_path / "notepad.txt"
+    p.write_bytes(TEXT.replace("\n", "\r\n").encode("utf-16"))  # BOM + UTF-16 LE, CRLF: Notepad's "Unicode"
+    r = run("quotes", str(p), "--with-text")
+    [rec] = records(r)
+    assert r.returncode == 0 and "UTF-16" in r.stderr.decode()
+    _check_quote(rec, rec["text"])
+    assert rec["text"] == TEXT.replace("\n", "\r\n")  # the text as read: CRLF kept, offsets index it
+
+
+@pytest.mark.parametrize("codec", ["cp1251", "kz1048"])
+def test_windows_code_pages_need_and_take_encoding(tmp_path, codec):
+    text = TEXT if codec == "kz1048" else "Президент России провел встречу с Премьер-министром Японии."
+    p = tmp_path / f"{codec}.txt"
+    p.write_bytes(text.encode(codec))
+    r = run("analyze", str(p))
+    assert r.returncode == 2 and r.stdout == b""
+    err = r.stderr.decode()
+    assert "invalid UTF-8 at byte" in err and "--encoding cp1251 or --encoding kz1048" in err and "Traceback" not in err
+    r = run("analyze", str(p), "--encoding", codec, "--with-text")
+    [rec] = records(r)
+    assert r.returncode == 0 and rec["text"] == text
+    if codec == "kz1048":
+        _check_quote(rec, rec["text"])
+    r = run("analyze", str(p), "--encoding", "no-such-codec")
+    assert r.returncode == 2 and b"unknown encoding" in r.stderr and b"Traceback" not in r.stderr
+
+
+def _docx(path, paragraphs):
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(f'<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr>' + "".join(
+        f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{run_}</w:t></w:r>' for run_ in p) + "</w:p>"
+        for p in paragraphs)
+    doc = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{w}">'
+           f"<w:body>{body}<w:sectPr/></w:body></w:document>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", doc)
+
+
+def test_docx_and_docx_renamed_txt(tmp_path):
+    lead, quote_line = TEXT.split("\n")
+    # Word splits a paragraph into runs wherever the formatting changes
+    paragraphs = [[lead[:20], lead[20:]], ["– ", QUOTE, ", – деді ", SPEAKER, "."]]
+    for name in ("release.docx", "release.txt"):
+        p = tmp_path / name
+        _docx(p, paragraphs)
+        r = run("quotes", str(p), "--with-text")
+        [rec] = records(r)
+        assert r.returncode == 0 and rec["text"] == TEXT
+        _check_quote(rec, rec["text"])
+    z = tmp_path / "archive.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("a.txt", "x")
+    r = run("analyze", str(z))
+    assert r.returncode == 2 and b"not a .docx" in r.stderr and b"Traceback" not in r.stderr
+
+
+AKORDA_PAGE = """<!DOCTYPE html>
+<html lang="kk"><head><meta charset="utf-8"><title>Мемлекет басшысы Жапония Премьер-министрімен сөйлесті — Ақорда</title>
+<script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);}</script>
+<style>.menu { display: flex; }</style></head>
+<body>
+<header class="header"><div class="header__logo"><a href="/kz">Қазақстан Республикасы Президентінің ресми сайты</a></div>
+<nav class="main-menu"><ul><li><a href="/kz/president">Президент</a></li><li><a href="/kz/news">Жаңалықтар</a></li></ul></nav>
+<div class="lang-switcher"><a href="/ru">Русский</a> <a href="/en">English</a> <a href="/kz">Қазақша</a></div></header>
+<main><div class="breadcrumbs"><a href="/kz">Басты бет</a> / <a href="/kz/news">Жаңалықтар</a></div>
+<article class="article"><h1>Мемлекет басшысы Жапония Премьер-министрімен телефон арқылы сөйлесті</h1>
+<div class="article__date"><time datetime="2023-05-12">12 мамыр 2023</time></div>
+<div class="article__body">
+<p>Мемлекет басшысы Жапония Премьер-министрімен телефон арқылы сөйлесті.</p>
+<p>– Ынтымақтастықты  дамытамыз, – деді Қасым-Жомарт Тоқаев.</p>
+</div>
+<div class="share"><a href="https://facebook.com/sharer">Бөлісу</a></div>
+</article></main>
+<footer class="footer"><p>© 2023 Ақорда. Барлық құқықтар қорғалған.</p></footer>
+<script>console.log("Сөйлесті, – деді Мемлекет басшысы.");</script>
+</body></html>
+"""
+
+
+def test_saved_html_page_is_reduced_to_its_article_with_a_warning(tmp_path):
+    p = tmp_path / "akorda.html"
+    p.write_text(AKORDA_PAGE, encoding="utf-8")
+    r = run("analyze", str(p), "--with-text")
+    [rec] = records(r)
+    assert r.returncode == 0 and "warning:" in r.stderr.decode() and "HTML page" in r.stderr.decode()
+    text = rec["text"]
+    assert text.startswith("Мемлекет басшысы Жапония Премьер-министрімен телефон арқылы сөйлесті\n12 мамыр 2023\n")
+    for junk in ("Русский", "Жаңалықтар", "<p>", "gtag", "Барлық құқықтар", "Бөлісу", "console"):
+        assert junk not in text
+    assert [q["speaker"] for q in rec["quotes"]] == [SPEAKER]
+    assert "<" not in rec["quotes"][0]["text"] and all("Русский" not in p["name"] for p in rec["people"])
+    # the same page saved in Windows-1251 with its charset declared, under a .txt name
+    cp = tmp_path / "page.txt"
+    cp.write_bytes(AKORDA_PAGE.replace("Қ", "К").replace("қ", "к").replace("ә", "а").replace("ғ", "г").replace(
+        "ң", "н").replace("ө", "о").replace("ұ", "у").replace("ү", "у").replace("і", "и").replace("һ", "х")
+        .replace('charset="utf-8"', 'charset="windows-1251"').encode("cp1251"))
+    r = run("classify", str(cp))
+    assert r.returncode == 0 and "windows-1251" in r.stderr.decode().lower() or "cp1251" in r.stderr.decode()
+
+
+def test_folder_is_read_recursively_in_name_order(tmp_path):
+    d = tmp_path / "archive"
+    (d / "2023").mkdir(parents=True)
+    (d / "b.txt").write_text(TEXT, encoding="utf-8")
+    (d / "2023" / "a.html").write_text(AKORDA_PAGE.replace("Жапония", "Қытай"), encoding="utf-8")
+    _docx(d / "c.docx", [["Мемлекет басшысы Германия Канцлерімен кездесті."]])
+    (d / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (d / ".hidden.txt").write_text("Жасырын.", encoding="utf-8")
+    r = run("classify", str(d))
+    recs = records(r)
+    assert r.returncode == 0
+    assert [rec["source"].removeprefix(str(d)) for rec in recs] == ["/2023/a.html", "/b.txt", "/c.docx"]
+    err = r.stderr.decode()
+    assert "a folder; reading its 3" in err and "1 other file skipped" in err
+
+
+def test_duplicated_corpus_is_reported_and_located(tmp_path):
+    releases = [TEXT, "Мемлекет басшысы Германия Канцлерімен кездесті.", "Президент жарлыққа қол қойды."]
+    chunks = releases + [releases[0].replace(" ", "  "), releases[2]]  # each of two repeated, whitespace aside
+    p = tmp_path / "corpus.txt"
+    p.write_text("\n///\n".join(chunks), encoding="utf-8")
+    r = run("classify", str(p))
+    recs = records(r)
+    assert r.returncode == 0 and len(recs) == 3
+    assert [(x["chunk"], x["line"], x["first_line"]) for x in recs] == [
+        (0, 1, releases[0].split("\n")[0]), (1, 4, releases[1]), (2, 6, releases[2])]
+    err = r.stderr.decode()
+    assert "2 duplicate releases skipped (3 distinct kept): chunk 3 (line 8) = chunk 0 (line 1), " \
+           "chunk 4 (line 11) = chunk 2 (line 6)" in err
+    raw = p.read_text(encoding="utf-8")
+    r = run("quotes", str(p))
+    q = records(r)[0]["quotes"][0]
+    assert raw[recs[0]["char_offset"] + q["start"]:recs[0]["char_offset"] + q["end"]] == QUOTE
+
+
+def test_closed_pipe_ends_quietly():
+    """`kzclassify ... | head -n 1`: the reader takes one line and closes the pipe."""
+    import os
+    corpus = ROOT / "data" / "akorda_kk.txt"
+    proc = subprocess.Popen([sys.executable, "-m", "kzclassify", "classify", str(corpus), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what head does after its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert json.loads(first)["chunk"] == 0
+    assert b"Broken pipe" not in err and b"Traceback" not in err and b"error" not in err
+    assert err.count(b"\n") == 1 and b"390 duplicate releases skipped" in err
+
+
+def test_russian_release_gets_no_kazakh_attribution():
+    ru = ("Президент Казахстана Нурсултан Назарбаев провел встречу с министром.\n"
+          "– Это важно для страны, – отметил Президент.")
+    r = run("analyze", stdin=ru.encode())
+    [rec] = records(r)
+    assert r.returncode == 0 and rec["release_type"]["label"] == "other"
+    assert rec["quotes"] == [] and rec["people"] == []
+    assert len(rec["warnings"]) == 1 and "no quotes or people were extracted" in rec["warnings"][0]
+    [q] = records(run("quotes", stdin=ru.encode()))
+    assert q["quotes"] == [] and "does not look like Kazakh" in q["warnings"][0]
