@@ -111,8 +111,11 @@ def build(items, duplicates=()) -> Tables:
             qcols = flatten(q)[0]
             j = q.get("person", -1)
             pid = pids[j] if isinstance(j, int) and 0 <= j < len(pids) else None
-            t.rows["quotes"].append({**loc, "quote_no": i, **qcols, "person_id": pid,
-                                     "person_name": names.get(pid) if pid else None})
+            # what an analyst reads first (the quote, who said it), then where it is, then the rest
+            t.rows["quotes"].append({"release_id": release.id, "text": qcols.pop("text", None),
+                                     "speaker": qcols.pop("speaker", None),
+                                     "person_name": names.get(pid) if pid else None, **loc, "quote_no": i, **qcols,
+                                     "person_id": pid})
     for d in duplicates:
         t.rows["duplicates"].append({"release_id": d.id, "source": d.source, "chunk": d.chunk, "line": d.line,
                                      "same_as_chunk": d.first_chunk, "same_as_line": d.first_line_no})
@@ -250,7 +253,12 @@ def datasette_metadata(db_name: str) -> dict:
         "title": "kzclassify — Ақорда баспасөз хабарламалары / Akorda press releases",
         "description": "Хабарлама түрі, тікелей дәйексөздер және олардың авторлары (kzclassify). "
                        "Release type, direct quotes and their speakers, by kzclassify.",
-        "databases": {d: {"tables": {
+        "databases": {d: {
+            "title": "Ақорда хабарламалары: түрі, дәйексөздер, адамдар / Releases, quotes and people",
+            "description": "Кестелер / tables: releases (хабарламалар), quotes (дәйексөздер), people (адамдар), "
+                           "mentions (аталымдар), duplicates (қайталанғандар); views: quotes_by_person, persons, "
+                           "releases_by_type.",
+            "tables": {
             "releases": {
                 "title": "Хабарламалар / Releases",
                 "description": "Бір жол — бір хабарлама. One row per release: its type, where it is in the file "
