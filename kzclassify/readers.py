@@ -80,8 +80,8 @@ def decode_document(data: bytes, name: str, encoding: str | None = None) -> Docu
     notes = [f"{name}: read as {how}"] if how else []
     if looks_like_html(text):
         body, where = html_text(text)
-        notes.append(f"{name}: an HTML page; read the text of its {where} (menus, scripts and styles dropped) "
-                     "— check the result, or save the page as text")
+        notes.append(f"{name}: an HTML page; read the text of its {where} (menus, scripts, styles, the headline "
+                     "and date dropped) — check the result, or save the page as text")
         return Document(body, "html", used, notes)
     return Document(text, "text", used, notes)
 
@@ -177,18 +177,32 @@ def _docx(data: bytes, name: str) -> Document:
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError as exc:
         raise CorpusError(f"{name}: word/document.xml is not valid XML ({exc})") from None
-    paragraphs = []
-    for p in root.iter(f"{_W}p"):
-        parts = []
-        for el in p.iter():
-            if el.tag == f"{_W}t":
-                parts.append(el.text or "")
-            elif el.tag == f"{_W}tab":
-                parts.append("\t")
-            elif el.tag in (f"{_W}br", f"{_W}cr"):
-                parts.append("\n")
-        paragraphs.append("".join(parts))
+    body = root.find(f"{_W}body")
+    paragraphs = [_paragraph_text(p) for p in (body if body is not None else root).iter(f"{_W}p")]
     return Document("\n".join(paragraphs), "docx", None, [])
+
+
+# what a run's children are as text: w:t (text), tabs and breaks; w:delText (tracked deletions),
+# w:instrText (field codes) and everything else are no text
+_RUN_TEXT = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-", f"{_W}softHyphen": ""}
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text; a paragraph nested in it (a text box) is its own paragraph, not repeated here."""
+    parts = []
+
+    def walk(el):
+        for child in el:
+            if child.tag == f"{_W}p" or child.tag == f"{_W}del":
+                continue  # a nested paragraph is read on its own; a tracked deletion is not the text
+            if child.tag == f"{_W}t":
+                parts.append(child.text or "")
+            elif child.tag in _RUN_TEXT:
+                parts.append(_RUN_TEXT[child.tag])
+            else:
+                walk(child)
+    walk(p)
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------- HTML
@@ -203,8 +217,10 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(head)) or len(_TAGS.findall(head)) >= 5
 
 
+# not the release: page furniture, and the headline and date the page puts above it (the title is the
+# page's <title> too; the text of a release starts with its lead, as in the corpus)
 _DROP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "button", "select",
-         "template", "svg", "iframe", "menu", "head", "title"}
+         "template", "svg", "iframe", "menu", "head", "title", "h1", "time"}
 _DROP_CLASS = re.compile(r"\b(?:nav|navbar|menu|breadcrumbs?|sidebar|footer|header|share|social|lang|language|"
                          r"cookie|banner|related|tags|pagination)\b", re.I)
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
