@@ -105,6 +105,13 @@ def cmd_releases(args, analyzer: Analyzer) -> int:
     if tables and not args.output:
         _err(f"error: --format {args.format} needs --output (a folder for csv, a database file for sqlite)")
         return 2
+    if tables:
+        from .tables import check_output
+        try:
+            check_output(args.format, args.output)
+        except OSError as e:
+            _err(f"error: {e}")
+            return 2
     failed = done = 0
     t0 = time.time()
     paths, notes = expand_inputs(args.paths)
@@ -175,7 +182,9 @@ def _write_tables(args, collected, duplicates) -> None:
             meta = write_metadata(db)
             what = (f"{db} ({', '.join(f'{k} {v}' for k, v in n.items())}); browse it: "
                     f"datasette {db} -m {meta}")
-    except (OSError, sqlite3.Error) as e:
+    except OSError as e:
+        raise OutputError(str(e) if str(args.output) in str(e) else f"{args.output}: {e}") from None
+    except sqlite3.Error as e:
         raise OutputError(f"{args.output}: {e}") from None
     if not args.quiet:
         _err(f"wrote {what}")

@@ -40,13 +40,22 @@ def flatten(rec: dict, prefix: str = "") -> tuple[dict, dict[str, list]]:
             sub, subchildren = flatten(v, f"{name}_")
             cols.update(sub)
             children.update(subchildren)
-        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
-            children[name] = list(v)
+        elif isinstance(v, (list, tuple)) and all(isinstance(x, dict) for x in v):
+            children[name] = list(v)  # an empty list too: a child table with no rows (or an empty cell, below)
         elif isinstance(v, (list, tuple)):
             cols[name] = LIST_SEP.join(_cell(x) for x in v)
         else:
             cols[name] = v
     return cols, children
+
+
+def _columns(cols: dict, children: dict[str, list], keep: tuple[str, ...]) -> dict:
+    """``cols`` plus every child list not in ``keep`` as one cell (JSON records joined by " | ", "" when empty)."""
+    out = dict(cols)
+    for name, items in children.items():
+        if name not in keep:
+            out[name] = LIST_SEP.join(_cell(x) for x in items)
+    return out
 
 
 def _cell(x) -> str:
@@ -91,8 +100,9 @@ def build(items, duplicates=()) -> Tables:
                "char_offset": release.char_offset, "first_line": release.first_line}
         body = {k: v for k, v in rec.items() if k not in ("id", "source", "chunk", "line", "char_offset", "first_line")}
         cols, children = flatten(body)
-        quotes, people = children.pop("quotes", []), children.pop("people", [])
-        row = {**loc, **cols, "n_quotes": len(quotes), "n_people": len(people)}
+        quotes, people = children.get("quotes", []), children.get("people", [])
+        row = {**loc, **_columns(cols, children, ("quotes", "people")), "n_quotes": len(quotes),
+               "n_people": len(people)}
         if "release_type" in rec or "quotes" in rec:
             row["president_era"] = era(rec, release.raw or release.text)
         t.rows["releases"].append(row)
@@ -101,14 +111,15 @@ def build(items, duplicates=()) -> Tables:
             pid = index.person_id(p["name"])
             pids.append(pid)
             pcols, pchildren = flatten(p)
-            mentions = pchildren.pop("mentions", [])
+            mentions = pchildren.get("mentions", [])
             t.rows["people"].append({**loc, "person_no": i, "person_id": pid, "person_key": index.key(p["name"]),
-                                     "person_name": names[pid], **pcols, "n_mentions": len(mentions)})
+                                     "person_name": names[pid], **_columns(pcols, pchildren, ("mentions",)),
+                                     "n_mentions": len(mentions)})
             for m in mentions:
                 t.rows["mentions"].append({**loc, "person_no": i, "person_id": pid, "person_name": names[pid],
-                                           **flatten(m)[0]})
+                                           **_columns(*flatten(m), ())})
         for i, q in enumerate(quotes):
-            qcols = flatten(q)[0]
+            qcols = _columns(*flatten(q), ())
             j = q.get("person", -1)
             pid = pids[j] if isinstance(j, int) and 0 <= j < len(pids) else None
             # what an analyst reads first (the quote, who said it), then where it is, then the rest
@@ -122,14 +133,27 @@ def build(items, duplicates=()) -> Tables:
     return t
 
 
+def check_output(fmt: str, path: str | Path) -> None:
+    """Refuse a destination that cannot take ``fmt`` before any work is done (OSError naming it)."""
+    path = Path(path)
+    if fmt == "csv" and path.exists() and not path.is_dir():
+        raise OSError(f"{path}: exists and is not a folder (--format csv writes a folder of .csv files)")
+    if fmt == "sqlite" and path.is_dir():
+        raise OSError(f"{path}: is a folder (--format sqlite writes one database file)")
+    parent = path if fmt == "csv" and path.is_dir() else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the folders that will be made: the first existing one must be writable
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OSError(f"{path}: cannot write into {parent}")
+
+
 # ---------------------------------------------------------------- CSV
 
 def write_csv(tables: Tables, folder: str | Path) -> list[Path]:
     """``releases.csv``, ``quotes.csv``, ``people.csv``, ``mentions.csv`` (and ``duplicates.csv`` when
     there are any) in ``folder``: UTF-8 with a BOM (Excel then reads Cyrillic), one header row."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OSError(f"{folder}: exists and is not a folder (--format csv writes a folder of .csv files)")
+    check_output("csv", folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in TABLES:
@@ -193,8 +217,7 @@ def write_sqlite(tables: Tables, path: str | Path) -> Path:
     ``releases_by_type`` and, when releases carry a ``date``, ``releases_by_type_and_month``.
     Written to a temporary file and renamed: an existing database is replaced whole or not at all."""
     path = Path(path)
-    if path.is_dir():
-        raise OSError(f"{path}: is a folder (--format sqlite writes one database file)")
+    check_output("sqlite", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

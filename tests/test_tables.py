@@ -108,3 +108,27 @@ def test_person_keys(names, same):
     assert (len({ix.person_id(n) for n in names}) == 1) is same
     assert name_words("Төраға Си Цзиньпин") == ["Си", "Цзиньпин"]
     assert person_key("Қасым -Жомарт Тоқаев") == person_key("Қасым-Жомарт Тоқаев") == "токаев|к"
+
+
+def test_fields_added_to_the_records_become_columns_and_a_date_gives_the_month_view(tmp_path):
+    """needs_review/reasons (review flags) and date (dated releases) land in the records later: the tables
+    carry them without a change, and dated releases get the era by date and the type-by-month view."""
+    from kzclassify.corpus import read_chunks
+    from kzclassify.tables import build, write_csv, write_sqlite
+    a, b = read_chunks("Мемлекет басшысы кездесті.///Президент жарлыққа қол қойды.", "x.txt").releases
+    rt = {"label": "meeting", "score": 0.6, "scores": {"meeting": 0.6, "event": 0.4}}
+    items = [(a, {"id": a.id, "release_type": rt, "quotes": [], "people": [], "warnings": [],
+                  "needs_review": True, "reasons": ["low margin", "no speaker"], "date": "2018-05-02"}),
+             (b, {"id": b.id, "release_type": {**rt, "label": "event"}, "quotes": [], "people": [], "warnings": [],
+                  "needs_review": False, "reasons": [], "date": "2021-11-30"})]
+    t = build(items)
+    write_csv(t, tmp_path / "csv")
+    with open(tmp_path / "csv" / "releases.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["needs_review"], r["reasons"], r["date"], r["president_era"]) for r in rows] == [
+        ("True", "low margin | no speaker", "2018-05-02", "Нұрсұлтан Назарбаев"),
+        ("False", "", "2021-11-30", "Қасым-Жомарт Тоқаев")]
+    con = sqlite3.connect(write_sqlite(t, tmp_path / "t.db"))
+    assert con.execute("SELECT month, type, n_releases FROM releases_by_type_and_month").fetchall() == [
+        ("2018-05", "meeting", 1), ("2021-11", "event", 1)]
+    assert "quotes" not in [c[1] for c in con.execute("PRAGMA table_info(releases)")]
