@@ -1,6 +1,7 @@
 """The analyzer: loaded models → release type and quotes of a text; module functions use a default one."""
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def warnings_for(text: str) -> tuple[str, ...]:
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
-        return (NOT_KAZAKH_WARNING,)
+        return (NOT_KAZAKH_WARNING if not kazakh_rules_apply(text) else
+                "text does not look like Kazakh (Cyrillic with Kazakh letters); results are unreliable",)
     return ()
 
 
@@ -45,11 +47,18 @@ NOT_KAZAKH_WARNING = ("text does not look like Kazakh (Cyrillic with Kazakh lett
                       "no quotes or people were extracted (the quote and speaker rules read Kazakh)")
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+PROSE_WORDS = 6  # distinct words that make a text prose in some language (not "«а «а «а" or a run of dashes)
+
+
 def kazakh_rules_apply(text: str) -> bool:
     """The one rule for text in another language (a Russian release): quotes and people are found by
-    Kazakh cues, titles and case endings, so they are not extracted at all (``warnings_for`` says so)
-    rather than attributed by rules that misread it (a Russian ``Президент`` went to the era's president)."""
-    return looks_kazakh(text)
+    Kazakh cues, titles and case endings, so in prose that is not Kazakh (``looks_kazakh`` false and at
+    least ``PROSE_WORDS`` distinct words in its first 3,000 characters) they are not extracted at all
+    (``warnings_for`` says so) rather than attributed by rules that misread it (a Russian
+    ``Президент`` went to the era's president). Text without prose (punctuation, one repeated
+    letter) still goes through the rules."""
+    return looks_kazakh(text) or len(set(_WORD.findall(text[:3000]))) < PROSE_WORDS
 
 
 class Analyzer:
