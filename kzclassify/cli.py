@@ -208,7 +208,11 @@ def cmd_evaluate(args, analyzer: Analyzer) -> int:
     except (CorpusError, ValueError) as e:
         _err(f"error: {e}")
         return 2
-    report = evaluate(analyzer, gold)
+    try:
+        report = evaluate(analyzer, gold)
+    except (ValueError, TypeError) as e:  # a release over MAX_CHARS, ...
+        _err(f"error: {args.gold}: {e}")
+        return 2
     _write(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_table(report))
     return 0
 

@@ -281,11 +281,22 @@ class _Text(HTMLParser):
                 self.bins[k].append(s)
 
 
-def html_text(html: str) -> tuple[str, str]:
-    """(the page's main text, one paragraph per line; where it came from: "<article>", "<main>" or "<body>")."""
+_BAD_DECL = re.compile(r"<!(?!--|doctype\b)", re.I)
+
+
+def _parse(html: str) -> _Text:
     parser = _Text()
     parser.feed(html)
     parser.close()
+    return parser
+
+
+def html_text(html: str) -> tuple[str, str]:
+    """(the page's main text, one paragraph per line; where it came from: "<article>", "<main>" or "<body>")."""
+    try:
+        parser = _parse(html)
+    except AssertionError:  # html.parser's markup-declaration checks ("<![ junk"): read such a "<!" as text
+        parser = _parse(_BAD_DECL.sub("&lt;!", html))
     for key in ("article", "main", "body"):
         lines = [" ".join(line.split()) for line in "".join(parser.bins[key]).split("\n")]
         text = "\n".join(line for line in lines if line)

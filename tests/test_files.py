@@ -173,6 +173,15 @@ def test_saved_html_page_is_reduced_to_its_article_with_a_warning(tmp_path):
     assert rec["first_line"] == "Мемлекет басшысы Жапония Премьер-министримен телефон аркылы сойлести."
 
 
+def test_broken_html_is_read_not_a_traceback(tmp_path):
+    """html.parser asserts on some "<!" declarations (a page cut short, a stray "<![")."""
+    p = tmp_path / "cut.html"
+    p.write_text("<html><body><article><p>" + TEXT.replace("\n", "</p><p>") + " <![ кесілген", encoding="utf-8")
+    r = run("quotes", str(p))
+    [rec] = records(r)
+    assert r.returncode == 0 and [q["speaker"] for q in rec["quotes"]] == [SPEAKER]
+
+
 def test_folder_is_read_recursively_in_name_order(tmp_path):
     d = tmp_path / "archive"
     (d / "2023").mkdir(parents=True)
