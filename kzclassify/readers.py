@@ -90,9 +90,12 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, str
     """(text, codec, what to tell the user or "") for plain-text bytes."""
     if encoding:
         try:
-            codec = codecs.lookup(encoding).name
+            info = codecs.lookup(encoding)
         except LookupError:
-            raise CorpusError(f"unknown encoding {encoding!r} (e.g. utf-8, utf-16, cp1251, kz1048)") from None
+            info = None
+        if info is None or not getattr(info, "_is_text_encoding", True):  # base64, rot13, hex: not text
+            raise CorpusError(f"unknown text encoding {encoding!r} (e.g. utf-8, utf-16, cp1251, kz1048)")
+        codec = info.name
         if codec == "utf-8":
             codec = "utf-8-sig"  # a byte-order mark is never text ("utf-16"/"utf-32" skip theirs too)
         return _strict(data, codec, name, f"--encoding {encoding}"), codec, ""
@@ -119,7 +122,7 @@ def _strict(data: bytes, codec: str, name: str, label: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{name}: not valid {label} at byte {exc.start} ({exc.reason})"
+        raise CorpusError(f"{name}: not valid {label.removeprefix('--encoding ')} at byte {exc.start} ({exc.reason})"
                           + ("" if "--encoding" in label else f"; {ENCODING_HINT}")) from None
 
 
