@@ -58,6 +58,7 @@ class Duplicate:
     line: int
     first_chunk: int
     first_line_no: int
+    first_line: str = ""
 
 
 @dataclass
@@ -98,7 +99,7 @@ def read_chunks(raw: str, source: str = "", corpus: bool = True) -> Reading:
         rid = release_id(folded)
         first = seen.get(rid)
         if first is not None:
-            dups.append(Duplicate(rid, source, n, line, first.chunk, first.line))
+            dups.append(Duplicate(rid, source, n, line, first.chunk, first.line, first.first_line))
             continue
         r = Release(id=rid, text=display_text(stripped), source=source, index=len(out), raw=stripped, chunk=n,
                     line=line, char_offset=offset, first_line=_first_line(stripped))

@@ -129,7 +129,8 @@ def build(items, duplicates=()) -> Tables:
                                      "person_id": pid})
     for d in duplicates:
         t.rows["duplicates"].append({"release_id": d.id, "source": d.source, "chunk": d.chunk, "line": d.line,
-                                     "same_as_chunk": d.first_chunk, "same_as_line": d.first_line_no})
+                                     "first_line": d.first_line, "same_as_chunk": d.first_chunk,
+                                     "same_as_line": d.first_line_no})
     return t
 
 

@@ -52,7 +52,8 @@ def test_csv_and_sqlite_hold_every_release_and_quote_of_the_jsonl(outputs):
     q_rows = _csv(d / "csv" / "quotes.csv")
     assert sorted((r["release_id"], int(r["start"]), int(r["end"]), r["text"], r["speaker"]) for r in q_rows) == quotes
     assert sorted((r["release_id"], r["name"]) for r in _csv(d / "csv" / "people.csv")) == people
-    assert len(_csv(d / "csv" / "duplicates.csv")) == 390
+    dups = _csv(d / "csv" / "duplicates.csv")
+    assert len(dups) == 390 and all(r["first_line"] and r["line"] and r["source"] for r in dups)
 
     con = sqlite3.connect(d / "c.db")
     assert set(con.execute("SELECT release_id, source, chunk, line, first_line, release_type_label FROM releases")) \
