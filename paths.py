@@ -9,3 +9,5 @@ GUIDE = LABELING / "GUIDE.md"
 EXPORT = LABELING / "annotations" / "export.json"
 MODELS = ROOT / "models"
 MLRUNS = ROOT / "mlruns"
+OUT = ROOT / "out"
+PULLED = OUT / "export.json"  # where `labeling pull` writes unless told otherwise (never the committed dataset)

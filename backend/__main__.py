@@ -1,6 +1,7 @@
 """``python -m backend``: run the ML backend (see backend/app.py for the protocol).
 
-Exit codes: 0 stopped (Ctrl-C / SIGTERM), 2 usage error or the port cannot be bound.
+Exit codes: 0 stopped (Ctrl-C / SIGTERM), 2 usage error, the port cannot be bound, or a non-loopback
+address without BASIC_AUTH_USER/BASIC_AUTH_PASS (backend/auth.py). The bounds and their flags: backend/limits.py.
 """
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import argparse
 import logging
 import signal
 import sys
+
+from . import limits
+from .auth import AuthConfigError, credentials_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", default=None, help="model folder (default $KZCLASSIFY_MODEL_DIR, else the shipped models)")
     p.add_argument("--threads", type=int, default=4, help="requests processed at once (default 4)")
     p.add_argument("--timeout", type=int, default=30, help="close a connection silent for this many seconds")
-    p.add_argument("--max-body-mb", type=int, default=64, help="larger request bodies get 413")
+    p.add_argument("--max-body-mb", type=int, default=8, help="larger request bodies get 413 (default 8)")
+    limits.add_arguments(p)
     return p
 
 
@@ -30,11 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.threads, args.timeout, args.max_body_mb) < 1:
         print("error: --threads, --timeout and --max-body-mb must be at least 1", file=sys.stderr)
         return 2
+    try:
+        bounds, credentials = limits.from_args(args), credentials_from_env()
+    except (ValueError, AuthConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from .server import make_server
     try:
         server = make_server(args.host, args.port, args.label_studio_url, args.store, args.folds,
-                             model_dir=args.model_dir, threads=args.threads, timeout=args.timeout, max_body=args.max_body_mb * 2**20)
+                             model_dir=args.model_dir, threads=args.threads, timeout=args.timeout, max_body=args.max_body_mb * 2**20,
+                             connection_limit=args.max_connections, limits=bounds, credentials=credentials)
+    except AuthConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from http import HTTPStatus
 import kzclassify
 
 from .jobs import Trainer
+from .limits import Limits
 from .predict import RequestError, predict, schema_from
 
 log = logging.getLogger("kzclassify.backend")
@@ -43,11 +44,14 @@ def json_body(obj) -> bytes:
 
 
 def read_json(environ) -> dict:
-    """The request body as a JSON object; RequestError (400) for anything else.
+    """The request body as a JSON object; RequestError 415 for another Content-Type, 400 for anything else.
 
     The server (waitress) has already refused a malformed or oversized Content-Length and read the
     whole body within its limits, so reading ``wsgi.input`` here cannot block on a stalled client.
     """
+    ctype = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+    if ctype != "application/json":  # also what keeps a browser's cross-site "simple" POST out
+        raise RequestError(415, f"send the body as Content-Type: application/json, not {ctype or 'nothing'!a}")
     try:
         n = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -65,9 +69,10 @@ def read_json(environ) -> dict:
 class App:
     """The backend as a WSGI callable; ``trainer`` runs the retraining jobs, ``analyzer`` holds the models."""
 
-    def __init__(self, trainer: Trainer, analyzer: kzclassify.Analyzer | None = None):
+    def __init__(self, trainer: Trainer, analyzer: kzclassify.Analyzer | None = None, limits: Limits | None = None):
         self.trainer = trainer
         self.analyzer = analyzer or kzclassify.Analyzer()
+        self.limits = limits or Limits()
 
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -107,7 +112,7 @@ class App:
             return 200, {"model_version": model_version(self.analyzer)}
         if path == "/predict":
             sc = schema_from(body.get("label_config"))
-            return 200, {"results": predict(body.get("tasks"), sc, self.analyzer)}
+            return 200, {"results": predict(body.get("tasks"), sc, self.analyzer, self.limits)}
         action = body.get("action")
         if not isinstance(action, str) or action not in TRAIN_EVENTS:  # a list is unhashable: check the type first
             return 200, {"status": "ignored", "action": action if isinstance(action, str) else None}

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 from kzclassify import MAX_CHARS, Analyzer
 from labeling.ls_format import to_prediction
 from labeling.schema import Schema, parse_config, schema as project_schema
+
+from .limits import Limits
 
 
 class RequestError(ValueError):
@@ -54,18 +57,39 @@ def task_text(task, index: int, sc: Schema) -> str:
     return text
 
 
-def predict(tasks, sc: Schema, analyzer: Analyzer) -> list[dict]:
-    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the type's margin,
-    with ``runner_up`` and ``margin``). Every text is checked before any is analysed.
+def check_batch(texts: list[str], limits: Limits) -> None:
+    """RequestError 413 when a /predict has more tasks or characters than ``limits`` allow, naming the flag."""
+    if len(texts) > limits.max_tasks:
+        raise RequestError(413, f"{len(texts):,} tasks in one request; the limit is {limits.max_tasks:,} "
+                                "(--max-tasks): send fewer tasks per request")
+    total = sum(map(len, texts))
+    if total > limits.max_chars:
+        raise RequestError(413, f"{total:,} characters of text in one request; the limit is "
+                                f"{limits.max_chars:,} (--max-chars): send fewer tasks per request")
 
-    Raises RequestError for a bad task (naming it), kzclassify.ModelError when a model fails to load.
+
+def predict(tasks, sc: Schema, analyzer: Analyzer, limits: Limits | None = None) -> list[dict]:
+    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the type's margin,
+    with ``runner_up`` and ``margin``). Every text is checked, and the batch against ``limits``, before
+    any is analysed; past ``limits.deadline`` seconds the request stops between two tasks (503).
+
+    Raises RequestError for a bad task (naming it) or a request over a limit, kzclassify.ModelError
+    when a model fails to load.
     """
+    limits = limits or Limits()
+    started = time.monotonic()
     if not isinstance(tasks, list):
         raise RequestError(400, "'tasks' must be a list")
+    if len(tasks) > limits.max_tasks:  # before looking at each task: 200,000 tiny tasks are refused at once
+        check_batch(tasks, limits)
     texts = [task_text(t, i, sc) for i, t in enumerate(tasks)]
+    check_batch(texts, limits)
     version = analyzer.model_version  # one string, from the manifests, as `labeling push` writes it
     out = []
-    for task, text in zip(tasks, texts):
+    for done, (task, text) in enumerate(zip(tasks, texts)):
+        if time.monotonic() - started > limits.deadline:
+            raise RequestError(503, f"the request ran past its deadline of {limits.deadline:g} s (--deadline) "
+                                    f"after {done} of {len(tasks)} tasks: send fewer tasks per request")
         try:
             a = analyzer.analyze(text)
         except (ValueError, TypeError) as e:  # kzclassify's documented answer to input it refuses

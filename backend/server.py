@@ -1,25 +1,29 @@
-"""The HTTP server: waitress with a fixed worker pool, a listen backlog, timeouts and a body limit.
+"""The HTTP server: waitress with a fixed worker pool, a listen backlog, timeouts and bounds on what it holds.
 
 Waitress reads requests asynchronously and hands a worker only a request it has received in
 full, so a client that stalls mid-request holds a socket, not a thread, and is closed after
-``timeout`` seconds of silence. A malformed or negative Content-Length is a 400 and a body over
-``max_body`` a 413 before the application runs; those answers are JSON too (JSONErrorTask).
-``GET /health`` (and ``/``) has a worker thread of its own (HealthLane), so Label Studio's health
-check answers at once while every worker is busy with /predict.
+``timeout`` seconds of silence, or ``--request-timeout`` seconds after its request began however
+slowly it trickles in (backend/limits.py). A malformed or negative Content-Length is a 400 and a
+body over ``max_body`` a 413 before the application runs; those answers are JSON too (JSONErrorTask).
+Bodies stay in memory (no temporary files), within the server-wide ``--max-pending-mb``.
+``GET /health`` (and ``/``) and these protocol errors have a worker thread of their own
+(HealthLane), so Label Studio's health check answers at once while every worker is busy with /predict.
+Every route but an anonymous /health needs the Basic credentials (backend/auth.py).
 """
 from __future__ import annotations
 
 import json
 import os
 
-from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from kzclassify import Analyzer
 
 from .app import App
+from .auth import BasicAuth, check_listen
 from .jobs import Trainer
+from .limits import BoundedChannel, Limits, bound
 
 
 class JSONErrorTask(ErrorTask):
@@ -27,7 +31,8 @@ class JSONErrorTask(ErrorTask):
 
     def execute(self):
         e = self.request.error
-        body = json.dumps({"error": f"{e.reason}: {e.body}"}, ensure_ascii=True).encode("ascii")
+        hint = " (--max-body-mb)" if e.code == 413 else ""
+        body = json.dumps({"error": f"{e.reason}: {e.body}{hint}"}, ensure_ascii=True).encode("ascii")
         self.status = f"{e.code} {e.reason}"
         self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
         self.set_close_on_finish()
@@ -35,7 +40,7 @@ class JSONErrorTask(ErrorTask):
         self.write(body)
 
 
-class JSONErrorChannel(HTTPChannel):
+class JSONErrorChannel(BoundedChannel):
     error_task_class = JSONErrorTask
 
 
@@ -56,8 +61,8 @@ class HealthLane:
 
     def add_task(self, channel) -> None:
         request = channel.requests[0] if getattr(channel, "requests", None) else None
-        if (request is not None and not request.error and request.command in ("GET", "HEAD")
-                and request.path in self.HEALTH_PATHS):
+        if request is not None and (request.error or (request.command in ("GET", "HEAD")
+                                                      and request.path in self.HEALTH_PATHS)):
             self.health.add_task(channel)
         else:
             self.workers.add_task(channel)
@@ -72,21 +77,28 @@ class HealthLane:
 
 def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str | None = None,
                 store: str | None = None, folds: int = 5, *, model_dir: str | None = None, threads: int = 4, timeout: int = 30,
-                backlog: int = 1024, connection_limit: int = 200, max_body: int = 64 * 2**20):
+                backlog: int = 1024, connection_limit: int = 500, max_body: int = 8 * 2**20,
+                limits: Limits | None = None, credentials: tuple[str, str] | None = None):
     """A waitress server running the backend (``.run()`` serves until ``.close()``; ``.app.trainer`` is the
     retraining state). ``port=0`` picks a free port: read it from ``.effective_port``.
 
     ``threads`` requests are processed at once; further complete requests queue (at most one per open
     connection, and at most ``connection_limit`` connections; beyond that connections wait in the
-    kernel's ``backlog``). ``timeout`` closes a connection silent for that many seconds.
+    kernel's ``backlog``). ``timeout`` closes a connection silent for that many seconds. ``limits`` bound
+    each request (backend/limits.py); ``credentials`` (user, password) are required on every route but
+    an anonymous /health. AuthConfigError when ``host`` is not loopback and there are no credentials.
     """
+    limits = limits or Limits()
+    check_listen(host, credentials)
     trainer = Trainer(label_studio_url or os.environ.get("LABEL_STUDIO_URL"), store, folds)
-    app = App(trainer, Analyzer(model_dir))
-    server = create_server(app, host=host, port=port, threads=threads, backlog=backlog,
-                           connection_limit=connection_limit, channel_timeout=timeout,
-                           cleanup_interval=max(1, min(timeout // 2, 30)), max_request_body_size=max_body,
+    app = App(trainer, Analyzer(model_dir), limits)
+    server = create_server(BasicAuth(app, credentials), host=host, port=port, threads=threads, backlog=backlog,
+                           connection_limit=connection_limit, channel_timeout=timeout, asyncore_use_poll=True,
+                           cleanup_interval=max(1, min(timeout, limits.request_timeout) // 4),
+                           max_request_body_size=max_body, inbuf_overflow=max_body + 2**16,
                            ident="kzclassify-ml-backend")
     server.channel_class = JSONErrorChannel
+    bound(server, limits)
     server.task_dispatcher = HealthLane(server.task_dispatcher)
     server.app = app
     return server

@@ -1,6 +1,7 @@
 """The analyzer: loaded models → release type and quotes of a text; module functions use a default one."""
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import threading
 from pathlib import Path
@@ -28,6 +29,22 @@ def _check_text(text) -> str:
     if len(text) > MAX_CHARS:
         raise ValueError(f"text has {len(text):,} characters; the limit for one release is {MAX_CHARS:,}")
     return text
+
+
+def check_date(date) -> _dt.date | None:
+    """A release's date as ``datetime.date``: a date, a datetime, or an ISO string ("2019-03-20", a time may
+    follow); None when unknown. ``ValueError``/``TypeError`` name what is wrong."""
+    if date is None or isinstance(date, _dt.date) and not isinstance(date, _dt.datetime):
+        return date
+    if isinstance(date, _dt.datetime):
+        return date.date()
+    if not isinstance(date, str):
+        raise TypeError(f"date must be a datetime.date or an ISO string like '2019-03-20', not {type(date).__name__}")
+    s = date.strip()
+    try:
+        return _dt.date.fromisoformat(s[:10]) if len(s) == 10 or s[10:11] in ("T", " ") else _dt.date.fromisoformat(s)
+    except ValueError:
+        raise ValueError(f"date {date!r} is not an ISO date like '2019-03-20'") from None
 
 
 def warnings_for(text: str) -> tuple[str, ...]:
@@ -127,20 +144,26 @@ class Analyzer:
     def _score_candidates(self, x: np.ndarray) -> np.ndarray:
         return self._model("quote_speaker").session.run(None, {"features": x})[1][:, 1]
 
-    def extract_quotes(self, text: str) -> list[Quote]:
-        """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
-        return self._quotes_and_people(_check_text(text))[0]
+    def extract_quotes(self, text: str, date=None) -> list[Quote]:
+        """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself. ``date`` (the
+        release's, ``datetime.date`` or ISO string) says who the sitting president was (see ``analyze``)."""
+        return self._quotes_and_people(_check_text(text), check_date(date))[0]
 
-    def _quotes_and_people(self, text: str) -> tuple[list[Quote], tuple[Person, ...]]:
+    def _quotes_and_people(self, text: str, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
         """Normalised once at the entrance (line breaks, spaces, surrogates); offsets back into ``text``."""
         if not kazakh_rules_apply(text):
             return [], ()
-        return in_caller_text(text, lambda t: attribute_people(clean_surrogates(t)[0], self._score_candidates))
+        return in_caller_text(text, lambda t: attribute_people(clean_surrogates(t)[0], self._score_candidates, date))
 
-    def analyze(self, text: str) -> Analysis:
-        """Release type, quotes and people of one text, with warnings about unusual input."""
-        text = _check_text(text)
-        quotes, people = self._quotes_and_people(text)
+    def analyze(self, text: str, date=None) -> Analysis:
+        """Release type, quotes and people of one text, with warnings about unusual input.
+
+        ``date``: the release's date (``datetime.date``/``datetime`` or an ISO string such as "2019-03-20").
+        "Мемлекет басшысы", "Президент" are the president in office that day (Nazarbayev before 20 March
+        2019, Tokayev from then on); without a date, the presidents named in the release, then era cues,
+        and when nothing decides the quote's speaker is the title itself with a low score."""
+        text, date = _check_text(text), check_date(date)
+        quotes, people = self._quotes_and_people(text, date)
         return Analysis(self.classify(text), tuple(quotes), warnings_for(text), people)
 
     def info(self) -> dict:
@@ -182,14 +205,15 @@ def classify(text: str) -> ReleaseType:
     return default_analyzer().classify(text)
 
 
-def extract_quotes(text: str) -> list[Quote]:
-    """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself."""
-    return default_analyzer().extract_quotes(text)
+def extract_quotes(text: str, date=None) -> list[Quote]:
+    """Every direct quote in ``text`` with its speaker; offsets index ``text`` itself (``date``: see analyze)."""
+    return default_analyzer().extract_quotes(text, date)
 
 
-def analyze(text: str) -> Analysis:
-    """Release type, quotes and people of one text, with warnings about unusual input."""
-    return default_analyzer().analyze(text)
+def analyze(text: str, date=None) -> Analysis:
+    """Release type, quotes and people of one text, with warnings about unusual input. ``date`` (the
+    release's, ``datetime.date`` or ISO string) decides who "Мемлекет басшысы" is (``Analyzer.analyze``)."""
+    return default_analyzer().analyze(text, date)
 
 
 def info() -> dict:

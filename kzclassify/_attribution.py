@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ._morphology import DATIVE, DOC_NOUN, GENITIVE, SPEECH_AFTER, word_set
 from ._people import People
+from ._person_layer import published_people
 from ._quotes import QuoteSpan, find_quotes
 from ._speakers import classify_mention, resolve
 from ._types import Person, Quote
@@ -245,14 +246,15 @@ def rule_scorer(x: np.ndarray) -> np.ndarray:
     return tail + (1.0 - rank_) * 0.5
 
 
-def attribute_people(text: str, scorer) -> tuple[list[Quote], tuple[Person, ...]]:
-    """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them).
+def attribute_people(text: str, scorer, date=None) -> tuple[list[Quote], tuple[Person, ...]]:
+    """Quotes of ``text`` with speakers, and the people of the release (``Quote.person`` indexes them);
+    ``date`` (a ``datetime.date``) decides who the sitting president is (``_people.era_president``).
 
     ``scorer`` maps a float32 feature matrix to candidate probabilities: the shipped
     ONNX ranker (``Analyzer``), the trained sklearn model (training) or ``rule_scorer``.
     """
     quotes = find_quotes(text)
-    people = People(text)
+    people = People(text, date)
     all_cands = candidates_for(text, quotes, people)
     flat = [c for cs in all_cands for c in cs]
     probs = scorer(np.array([c.features for c in flat], dtype=np.float32)) if flat else np.zeros(0)
@@ -281,7 +283,9 @@ def attribute_people(text: str, scorer) -> tuple[list[Quote], tuple[Person, ...]
                              c.start, c.end, res.how, round(float(p[j]) * res.score, 4), res.person))
         else:
             out.append(Quote(text[q.start:q.end], q.start, q.end, q.kind, q.cue, "", "", -1, -1, "none", 0.0))
-    return out, tuple(people.persons)
+    # what the release publishes as its people: the mentions that name someone (the speakers stay)
+    persons, index = published_people(text, people.persons, [q.start for q in quotes], {q.person for q in out})
+    return [replace(q, person=index[q.person]) if q.person >= 0 else q for q in out], persons
 
 
 def attribute(text: str, scorer) -> list[Quote]:

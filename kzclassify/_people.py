@@ -11,6 +11,7 @@ the length of the release (one regex pass per index, then dictionary lookups).
 from __future__ import annotations
 
 import bisect
+import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -318,11 +319,11 @@ def _shape(mention: str):
 class People:
     """The people of one release (see the module docstring). Build once per text."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, date: _dt.date | None = None):
         self.text = text
         self.tokens = frozenset(_CAP_TOKEN.findall(text))  # name stems are looked up among capitalised words
         lx = lexicon()
-        self.era = era_president(text)
+        self.era = era_president(text, date)  # None: no date, name or cue decides
         self.mentions: list[tuple[int, int, str]] = []  # (start, end, kind) in text order
         self._by: dict[str, _Builder] = {}
         self._mention_person: dict[int, str] = {}  # mention start → person key
@@ -334,7 +335,7 @@ class People:
             if m.group("name") is None:
                 kind = "first_president" if m.group("first") else "president" if m.group("pres") else "role"
                 self.mentions.append((m.start(), m.end(), kind))
-                full = lx["presidents"]["nazarbayev"] if kind == "first_president" else self.era if kind == "president" else ""
+                full = lx["presidents"]["nazarbayev"] if kind == "first_president" else (self.era or "") if kind == "president" else ""
                 if full:
                     key = full.split()[-1]
                     b = self._builder(key)
@@ -602,8 +603,8 @@ class People:
 
     def _finish(self) -> None:
         """The sorted arrays the lookups bisect (built once, O(m log m) in the number of mentions)."""
-        lx = lexicon()["presidents"]
-        self._president = [p.name in (lx["nazarbayev"], lx["tokayev"]) for p in self.persons]
+        presidents = {term[11:] for term in lexicon()["presidents"]["terms"]}
+        self._president = [p.name in presidents for p in self.persons]
         self._person_starts = [sorted(m[0] for m in p.mentions) for p in self.persons]
         self._others = sorted((st, i) for i, sts in enumerate(self._person_starts) if not self._president[i] for st in sts)
         self._group_starts = [g[0] for g in self.groups]
@@ -636,9 +637,17 @@ def _first_president_naz() -> re.Pattern:
     return re.compile(rf"(?:{first})\s+(?:Н\.\s?Ә?\.?\s?|Нұрсұлтан\s+)?Назарбаев")
 
 
-def era_president(text: str) -> str:
-    """The sitting president of a release: names in it first, then era cues, else Nazarbayev."""
+def era_president(text: str, date: _dt.date | None = None) -> str | None:
+    """The sitting president of a release, by the guide (section 3): the president in office on the
+    release's ``date`` (``presidents.terms`` in the lexicon; the switch is 20 March 2019); without a date,
+    the presidents named in it, then era cues; ``None`` when nothing decides (the title is then the role)."""
     lx = lexicon()
+    if date is not None:
+        office = None
+        for term in sorted(lx["presidents"]["terms"]):  # "YYYY-MM-DD name": the first day in office
+            if date.isoformat() >= term[:10]:
+                office = term[11:]
+        return office
     naz, tok = lx["presidents"]["nazarbayev"], lx["presidents"]["tokayev"]
     n_tok = text.count("Тоқаев")
     if n_tok and _tokayev_as_other_in(text):
@@ -651,6 +660,9 @@ def era_president(text: str) -> str:
         return tok
     if n_naz:
         return naz
+    if any(c in text for c in lx["tokayev_era_cues"]):
+        return tok
+    return None
     if any(c in text for c in lx["tokayev_era_cues"]):
         return tok
     return naz

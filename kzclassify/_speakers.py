@@ -19,6 +19,7 @@ from ._people import People, clean_name_words, era_president, group_name, name_p
 class Resolution:
     speaker: str
     how: str  # "name", "initials", "title-era", "first-president", "role-named", "role-guest", "role", "unresolved"
+    # ("role" for a president's title too when no date, name or era cue says who the president was)
     score: float
     person: int = -1  # index into People.persons, -1 when no person
 
@@ -45,6 +46,20 @@ def classify_mention(mention: str) -> str:
     if m in word_set("pronouns"):
         return "pronoun"
     return "name" if name_part(m) else "role"
+
+
+def president_role(mention: str) -> str:
+    """The sitting president's title a mention is written with, in the nominative ("Мемлекет басшысының"
+    → "Мемлекет басшысы"): the speaker the guide asks for when nothing names the president."""
+    words = mention.split()
+    titles = sorted(lexicon()["sitting_president_titles"], key=len, reverse=True)
+    for k in range(min(len(words), 6), 0, -1):
+        tail = " ".join(words[-k:])
+        for t in titles:
+            if len(t.split()) == k and title_kind(tail) == "president" and tail.startswith(
+                    t[:-1] if t.endswith(("і", "ы")) else t):
+                return t
+    return mention
 
 
 def _president(people: People, name: str, how: str, score: float) -> Resolution:
@@ -117,6 +132,8 @@ def resolve(mention: str, text: str, position: int = 0, people: People | None = 
     if kind == "first_president":
         return _president(people, lx["presidents"]["nazarbayev"], "first-president", 0.95)
     if kind == "president":
+        if people.era is None:  # no date, no name, no era cue: the guide's role, with a low score
+            return Resolution(president_role(m), "role", 0.3)
         return _president(people, people.era, "title-era", 0.9)
     if kind == "name":
         r = resolve_name(name_part(m), people)
@@ -130,5 +147,5 @@ def resolve(mention: str, text: str, position: int = 0, people: People | None = 
     return Resolution(m, "unresolved", 0.1)
 
 
-__all__ = ["Resolution", "classify_mention", "era_president", "nominative", "people_of", "resolve",
+__all__ = ["Resolution", "classify_mention", "era_president", "nominative", "people_of", "president_role", "resolve",
            "resolve_name", "resolve_role"]

@@ -9,11 +9,11 @@ import numpy as np
 from ._features import transformer_input
 from ._model import LoadedModel, ModelError
 
-_tokenizers: dict[str, object] = {}
+_tokenizers: dict[tuple, object] = {}
 
 
 def _tokenizer(m: LoadedModel):
-    key = str(m.path)
+    key = (m.manifest["tokenizer_sha256"], m.manifest["max_length"], m.manifest.get("pad_id", 0))
     tok = _tokenizers.get(key)
     if tok is None:
         try:
@@ -23,11 +23,11 @@ def _tokenizer(m: LoadedModel):
                              "pip install 'kzclassify[transformer]'") from None
         path = m.path.parent / m.manifest["tokenizer"]
         try:
-            tok = Tokenizer.from_file(str(path))
+            tok = Tokenizer.from_buffer(m.blobs["tokenizer"])
         except Exception as e:
             raise ModelError(f"{path}: cannot load the tokenizer ({e})") from None
-        tok.enable_truncation(int(m.manifest["max_length"]))
-        tok.enable_padding(pad_id=int(m.manifest.get("pad_id", 0)))
+        tok.enable_truncation(m.manifest["max_length"])  # bounded by the manifest check
+        tok.enable_padding(pad_id=m.manifest.get("pad_id", 0))
         _tokenizers[key] = tok
     return tok
 

@@ -13,7 +13,7 @@ import sys
 import time
 
 from ._version import __version__
-from ._api import Analyzer, warnings_for
+from ._api import Analyzer, check_date, warnings_for
 from ._model import ModelError
 from .corpus import CorpusError, Reading, Release, read_input
 from .readers import expand_inputs
@@ -36,16 +36,19 @@ def _err(msg: str) -> None:
 def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
     """One output record. Offsets index ``r.raw``, the release as read from its file (``--with-text``)."""
     base = r.location()
+    date = getattr(args, "date", None)  # --date: the release's date decides who "Мемлекет басшысы" is
+    if date is not None:
+        base["date"] = date.isoformat()
     if args.with_text:
         base["text"] = r.raw
     if args.cmd == "quotes":
-        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.raw)],
+        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.raw, date)],
                 "warnings": list(warnings_for(r.raw))}
     if args.cmd == "classify":
         rt = analyzer.classify(r.raw)
         rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.raw))}
     else:
-        a = analyzer.analyze(r.raw)
+        a = analyzer.analyze(r.raw, date)
         rt, rec = a.release_type, {**base, **a.to_dict()}
     if args.below is not None and (rt.label is None or rt.score >= args.below):
         return None  # --below: only the releases a person should check
@@ -244,6 +247,9 @@ def _parser() -> argparse.ArgumentParser:
                        "text[start:end] is the quote")
         s.add_argument("--pretty", action="store_true", help="a table for people instead of JSON Lines")
         s.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+        if name != "classify":
+            s.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                           help="the release's date: who the sitting president is (the guide's switch: 2019-03-20)")
         if name != "quotes":
             s.add_argument("--below", type=_probability, default=None, metavar="P",
                            help="only releases whose type probability is below P (0-1): the ones to send to a person")
@@ -260,6 +266,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="shipped model versions, metrics and checksums (exit 3 if a model is broken)"
                    ).set_defaults(func=cmd_info)
     return p
+
+
+def _date(s: str):
+    try:
+        return check_date(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _probability(s: str) -> float:

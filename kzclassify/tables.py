@@ -9,8 +9,8 @@ a change here. Every row starts with the release's place: ``release_id``, ``sour
 ``line``, ``char_offset``, ``first_line``.
 
 Added columns: ``person_id``/``person_key``/``person_name`` (``kzclassify._persons``: one id per
-person across the run) on quotes, people and mentions; ``president_era`` on releases (the release's
-``date`` when it has one, else ``_people.era_president`` on its text).
+person across the run) on quotes, people and mentions; ``president_era`` on releases (``_people.era_president``: by the
+release's ``date`` when the record has one, else by its text; empty when nothing decides).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._morphology import lexicon
 from ._persons import PersonIndex
 
 LOCATION = ("release_id", "source", "chunk", "line", "char_offset", "first_line")
@@ -76,14 +75,16 @@ class Tables:
         return list(seen) or list(LOCATION)
 
 
-def era(rec: dict, text: str) -> str:
-    """The sitting president of a release: by its ``date`` (ISO) when the record has one, else by its text."""
-    pres = lexicon()["presidents"]
-    date = rec.get("date")
-    if isinstance(date, str) and len(date) >= 10:
-        return pres["tokayev"] if date[:10] >= pres["switch_date"] else pres["nazarbayev"]
+def era(rec: dict, text: str) -> str | None:
+    """The sitting president of a release (``_people.era_president``, the one rule): by the record's
+    ``date`` when it has one, else by the text; None when nothing decides."""
+    from ._api import check_date
     from ._people import era_president
-    return era_president(text)
+    try:
+        date = check_date(rec.get("date")) if isinstance(rec.get("date"), str) else None
+    except ValueError:
+        date = None
+    return era_president(text, date)
 
 
 def build(items, duplicates=()) -> Tables:

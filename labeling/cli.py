@@ -9,15 +9,18 @@ import json
 import sys
 
 from kzclassify.corpus import CorpusError
-from paths import CORPUS, EXPORT
+from paths import CORPUS, EXPORT, PULLED, ROOT
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_PROJECT = "kzclassify releases"
+PERSONS_ARG = dict(choices=["quotes", "all"], default="quotes",
+                   help="PERSON regions in the pre-annotations: the persons who speak or are named in the quotes "
+                        "(default) or every person of the release")
 
 
 def cmd_tasks(args) -> int:
     from .tasks import make_tasks, write_tasks
-    tasks = make_tasks(args.paths, args.source, args.format)
+    tasks = make_tasks(args.paths, args.source, args.format, args.persons)
     write_tasks(tasks, args.out)
     print(f"{len(tasks)} tasks → {args.out}")
     return 0
@@ -27,7 +30,7 @@ def cmd_push(args) -> int:
     from .client import check_tasks, connect, push
     from .io import load_json
     from .tasks import make_tasks
-    tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source)
+    tasks = load_json(args.tasks) if args.tasks else make_tasks(args.paths, args.source, persons=args.persons)
     check_tasks(tasks)  # a bad tasks file is a usage error, before the server is asked
     r = push(connect(args.url), tasks, args.project, args.order)
     print(f"project {r['project']}: imported {r['imported']} tasks, {r['existing']} already there "
@@ -40,8 +43,19 @@ def cmd_push(args) -> int:
 
 def cmd_pull(args) -> int:
     from .client import connect, pull
-    n = pull(connect(args.url), args.out, args.project)
-    print(f"{n} tasks → {args.out}")
+    r = pull(connect(args.url), args.out, args.project, args.force)
+    print(f"{r['tasks']} tasks ({r['annotated']} annotated) → {args.out}"
+          + (f"; the previous file ({r['previous']} annotated) is kept as {r['kept']}" if r["kept"] else ""))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .client import connect
+    from .io import load_json
+    from .restore import restore
+    r = restore(connect(args.url), load_json(args.export), args.project)
+    print(f"project {r['project']}: {r['tasks']} tasks, {r['predictions']} predictions, {r['annotations']} annotations "
+          f"under {r['annotators']} annotator accounts")
     return 0
 
 
@@ -111,9 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--source", choices=["model", "rules"], default="model",
                    help="pre-annotate with the shipped model (falls back to rules) or rules only")
     t.add_argument("--format", choices=["auto", "corpus", "text"], default="auto")
+    t.add_argument("--persons", **PERSONS_ARG)
     t.set_defaults(func=cmd_tasks)
     for name, help_, func in (("push", "create/update the project and import tasks (idempotent)", cmd_push),
-                              ("pull", "export the full JSON into labeling/annotations/", cmd_pull)):
+                              ("pull", "export the full JSON (to out/export.json unless --out)", cmd_pull)):
         s = sub.add_parser(name, help=help_)
         s.add_argument("--url", default=DEFAULT_URL)
         s.add_argument("--project", default=DEFAULT_PROJECT, help="project title")
@@ -122,11 +137,21 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("paths", nargs="*", default=[str(CORPUS)])
             s.add_argument("--tasks", help="a tasks JSON made by `tasks` (instead of paths)")
             s.add_argument("--source", choices=["model", "rules"], default="model")
+            s.add_argument("--persons", **PERSONS_ARG)
             s.add_argument("--order", choices=["corpus", "uncertainty"], default="corpus",
                            help="uncertainty: import least confident first and keep a Data Manager tab sorted that way "
                                 "(also on a project that already has the tasks)")
         else:
-            s.add_argument("--out", "-o", default=str(EXPORT))
+            s.add_argument("--out", "-o", default=str(PULLED),
+                           help=f"default {PULLED.relative_to(ROOT)}; the committed dataset is {EXPORT.relative_to(ROOT)}")
+            s.add_argument("--force", action="store_true",
+                           help="replace a file that holds more annotated tasks than the project has")
+    r = sub.add_parser("restore", help="load an export (default: the committed dataset) into an empty project, "
+                                       "each annotation under its annotator's account")
+    r.add_argument("export", nargs="?", default=str(EXPORT))
+    r.add_argument("--url", default=DEFAULT_URL)
+    r.add_argument("--project", default=DEFAULT_PROJECT, help="project title (created; must hold no tasks)")
+    r.set_defaults(func=cmd_restore)
     for name, help_ in (("stats", "counts per release type, quotes, distinct speakers"),
                         ("agreement", "inter-annotator agreement on doubly annotated tasks"),
                         ("prediff", "how far final annotations are from their pre-annotations")):

@@ -1,6 +1,8 @@
 """Push tasks to and pull exports from a running Label Studio server (label-studio-sdk)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -231,11 +233,56 @@ def export_full(client, project_id: int, timeout: float = 120.0) -> list[dict]:
         raise ServerError(f"export snapshot {snap.id} is not JSON ({e})") from None
 
 
-def pull(client, out: str | Path, title: str = DEFAULT_TITLE) -> int:
-    """Write the project's full export to ``out`` atomically; returns the task count."""
+PSEUDONYM_DOMAIN = "kzclassify.local"  # annotator accounts in a committed export: annotator-…@kzclassify.local
+
+
+def pseudonym(email: str) -> str:
+    """The account name an annotator has in an export: kept if already a pseudonym, else derived from the e-mail.
+
+    Deterministic (the same person keeps one pseudonym across pulls); with ``KZ_PSEUDONYM_KEY`` set
+    it is an HMAC, so nobody holding a list of e-mail addresses can tell who is who.
+    """
+    if email.endswith("@" + PSEUDONYM_DOMAIN):
+        return email
+    key = os.environ.get("KZ_PSEUDONYM_KEY", "").encode()
+    digest = hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:10]
+    return f"annotator-{digest}@{PSEUDONYM_DOMAIN}"
+
+
+def pseudonymise(export: list[dict]) -> list[dict]:
+    """The export with every annotator (``completed_by``) reduced to a pseudonymous account; in place."""
+    for task in export:
+        for a in task.get("annotations") or []:
+            who = a.get("completed_by")
+            if isinstance(who, dict) and isinstance(who.get("email"), str) and \
+                    not who["email"].endswith("@" + PSEUDONYM_DOMAIN):
+                a["completed_by"] = {"id": who.get("id"), "email": pseudonym(who["email"]),
+                                     "first_name": "", "last_name": ""}
+    return export
+
+
+def pull(client, out: str | Path, title: str = DEFAULT_TITLE, force: bool = False) -> dict:
+    """Write the project's full export to ``out``: atomically, fsynced, the previous file kept as ``.prev``.
+
+    Refuses (ValueError, nothing written) to replace a file that holds more annotated tasks than the
+    project has, unless ``force``: a pull from a new or half-restored server never wipes a dataset.
+    Annotators appear under pseudonymous accounts (:func:`pseudonym`). Returns tasks, annotated,
+    previous (annotated tasks of the replaced file, or None) and kept (the ``.prev`` path or None).
+    """
+    from .validate import annotated_tasks
     p = find_project(client, title)
     if p is None:
         raise ServerError(f"no project titled {title!r} on the server; run `push` first")
-    data = export_full(client, p.id)
-    atomic_write_json(out, data)
-    return len(data)
+    data = pseudonymise(export_full(client, p.id))
+    out, n, before = Path(out), annotated_tasks(data), None
+    if out.is_file():
+        try:
+            before = annotated_tasks(json.loads(out.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            before = None  # unreadable: replaced, and kept as .prev
+        if before is not None and n < before and not force:
+            raise ValueError(f"refusing to write {n} annotated tasks over {out}, which holds {before}: "
+                             "the project has fewer annotations than the file (pass --force to replace it; "
+                             f"the old file would be kept as {out.name}.prev)")
+    kept = atomic_write_json(out, data, keep_previous=True)
+    return {"tasks": len(data), "annotated": n, "previous": before, "kept": kept}

@@ -65,14 +65,41 @@ class ResultError(ValueError):
         self.problems = problems
 
 
-def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str = "manual") -> list[dict]:
+PERSON_LAYERS = ("quotes", "all")  # the PERSON regions a pre-annotation shows: see ``people_in_view``
+
+
+def people_in_view(analysis: Analysis) -> set[int]:
+    """The persons (indexes into ``analysis.people``) the default PERSON layer shows: those who speak
+    (the person of a quote: the guide resolves a SPEAKER's title or role to the person the release
+    names, so the named mentions are what the annotator checks the canonical name against) and those
+    addressed or named in a quote. A release without quotes shows none. The layer shows each way
+    such a person is written once (its first free mention): the annotator checks a written form's
+    canonical name once, and 16 "Президент" regions in one release hide the text."""
+    spans = sorted((q.start, q.end) for q in analysis.quotes)
+    starts = [s for s, _ in spans]
+    out = {q.person for q in analysis.quotes if q.person >= 0}
+    for i, p in enumerate(analysis.people):
+        for s, e, _ in p.mentions:
+            k = bisect_right(starts, s) - 1
+            if k >= 0 and e <= spans[k][1]:
+                out.add(i)
+                break
+    return out
+
+
+def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str = "manual",
+               persons: str = "all") -> list[dict]:
     """Encode an analysis (a model's) or an annotation (an annotator's) as Label Studio ``result``
     items, as the UI saves them. ``origin`` is "manual" for annotations and "prediction" for
     pre-annotations. A quote without a speaker mention is left out: the config links every QUOTE
     to a SPEAKER region, and the annotator adds what the model did not find. Every other mention
     of a person of ``analysis.people`` becomes a PERSON region with the person's canonical name,
-    unless it is a SPEAKER region already or overlaps a quote or a speaker mention.
+    unless it is a SPEAKER region already or overlaps a quote or a speaker mention; with
+    ``persons="quotes"`` only the persons of ``people_in_view``, each written form once
+    (``persons="all"``: every mention of everyone).
     """
+    if persons not in PERSON_LAYERS:
+        raise ValueError(f"persons must be one of {', '.join(PERSON_LAYERS)}, not {persons!r}")
     sc = sc or schema()
     analysis, note = (ann.analysis, ann.note) if isinstance(ann, Annotation) else (ann, "")
     out: list[dict] = [{
@@ -99,16 +126,17 @@ def to_results(ann: Analysis | Annotation, sc: Schema | None = None, origin: str
                         "type": "textarea", "origin": origin, "value": {**value, "text": [q.speaker]}})
         out.append({"from_id": qid, "to_id": sid, "type": "relation", "direction": "right",
                     "labels": [sc.relation_labels[0]] if sc.relation_labels else []})
-    out += _person_regions(analysis, sc, origin)
+    out += _person_regions(analysis, sc, origin, people_in_view(analysis) if persons == "quotes" else None)
     if note:
         out.append({"id": "note", "from_name": sc.note_name, "to_name": sc.text_name,
                     "type": "textarea", "origin": origin, "value": {"text": [note]}})
     return out
 
 
-def _person_regions(analysis: Analysis, sc: Schema, origin: str) -> list[dict]:
+def _person_regions(analysis: Analysis, sc: Schema, origin: str, only: set[int] | None = None) -> list[dict]:
     """PERSON regions (span + canonical name) for the mentions of ``analysis.people`` that are free:
-    not inside or across a quote or a speaker mention. O(m log m) in the number of spans."""
+    not inside or across a quote or a speaker mention. With ``only``: the persons in it, the first
+    free mention of each written form. O(m log m) in the number of spans."""
     taken = sorted({(q.start, q.end) for q in analysis.quotes}
                    | {(q.mention_start, q.mention_end) for q in analysis.quotes if q.mention_start >= 0})
     starts, reach, far = [s for s, _ in taken], [], -1
@@ -117,11 +145,15 @@ def _person_regions(analysis: Analysis, sc: Schema, origin: str) -> list[dict]:
         reach.append(far)
     out: list[dict] = []
     seen: set[tuple[int, int]] = set()
-    for person in analysis.people:
+    for n, person in enumerate(analysis.people):
+        if only is not None and n not in only:
+            continue
+        forms: set[str] = set()
         for s, e, said in sorted(person.mentions):
             i = bisect_right(starts, e - 1) - 1  # the taken spans that start before this mention ends
-            if (s, e) in seen or not 0 <= s < e or (i >= 0 and reach[i] > s):
+            if (s, e) in seen or not 0 <= s < e or (i >= 0 and reach[i] > s) or (only is not None and said in forms):
                 continue
+            forms.add(said)
             seen.add((s, e))
             pid = f"p{len(seen)}"
             value = {"start": s, "end": e, "text": said}
@@ -132,15 +164,16 @@ def _person_regions(analysis: Analysis, sc: Schema, origin: str) -> list[dict]:
     return out
 
 
-def to_prediction(analysis: Analysis, model_version: str, sc: Schema | None = None) -> dict:
+def to_prediction(analysis: Analysis, model_version: str, sc: Schema | None = None, persons: str = "quotes") -> dict:
     """One Label Studio prediction (push and the ML backend alike). Its ``score`` is the release type's
     margin (best minus runner-up probability), so Label Studio's uncertainty sampling, lowest score
-    first, opens the least certain release first; ``runner_up`` and ``margin`` are given beside it."""
+    first, opens the least certain release first; ``runner_up`` and ``margin`` are given beside it.
+    ``persons``: the PERSON layer (``to_results``), by default the persons of the quotes."""
     rt = analysis.release_type
     if rt.label is None:  # empty text: nothing to pre-annotate
         return {"model_version": model_version, "score": 0.0, "result": []}
     return {"model_version": model_version, "score": round(rt.margin, 4), "runner_up": rt.runner_up,
-            "margin": round(rt.margin, 4), "result": to_results(analysis, sc, origin="prediction")}
+            "margin": round(rt.margin, 4), "result": to_results(analysis, sc, origin="prediction", persons=persons)}
 
 
 def from_results(results: list, text: str, sc: Schema | None = None) -> Annotation:

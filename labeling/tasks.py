@@ -15,9 +15,11 @@ RULES_VERSION = "rules-3"
 
 class Predictor:
     """Pre-annotations from the shipped models, or from the rule baseline when ``source="rules"`` or no
-    model loads. ``model_version`` is one string for both push and the ML backend (from the manifests)."""
+    model loads. ``model_version`` is one string for both push and the ML backend (from the manifests).
+    ``persons``: the PERSON layer of the pre-annotations (``ls_format.PERSON_LAYERS``)."""
 
-    def __init__(self, source: str = "model", analyzer: Analyzer | None = None):
+    def __init__(self, source: str = "model", analyzer: Analyzer | None = None, persons: str = "quotes"):
+        self.persons = persons
         self.analyzer = None
         if source == "model":
             try:
@@ -31,11 +33,18 @@ class Predictor:
 
     def prediction(self, text: str) -> dict:
         """One Label Studio prediction of ``text`` (see ``ls_format.to_prediction``)."""
-        return to_prediction(self.analyze(text), self.model_version)
+        return to_prediction(self.analyze(text), self.model_version, persons=self.persons)
+
+
+def first_line(text: str, limit: int = 120) -> str:
+    """The text's first non-empty line, cut at ``limit`` characters: what the Data Manager shows of a release."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
 
 
 def make_task(release: Release, predictor: Predictor) -> dict:
-    """One Label Studio task: data (text, release id, where it comes from, uncertainty) and one prediction.
+    """One Label Studio task: data (text, its first line, release id, where it comes from, uncertainty)
+    and one prediction.
 
     ``uncertainty`` is 1 - margin, the margin being the gap between the two best release-type
     probabilities: 0 = the model is sure, 1 = a coin flip between two types (the rule baseline's
@@ -46,15 +55,16 @@ def make_task(release: Release, predictor: Predictor) -> dict:
     pred = predictor.prediction(release.text)
     origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
     return {
-        "data": {"text": release.text, "release_id": release.id, "source": origin,
-                 "uncertainty": round(1.0 - pred["margin"], 3)},
+        "data": {"text": release.text, "first_line": first_line(release.text), "release_id": release.id,
+                 "source": origin, "uncertainty": round(1.0 - pred.get("margin", 0.0), 3)},
         "predictions": [pred],
     }
 
 
-def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto") -> list[dict]:
-    """Tasks for every distinct release in ``paths`` (duplicates across files dropped)."""
-    predictor = Predictor(source)
+def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto", persons: str = "quotes") -> list[dict]:
+    """Tasks for every distinct release in ``paths`` (duplicates across files dropped); ``persons``: the
+    PERSON layer of the pre-annotations ("quotes", the default, or "all")."""
+    predictor = Predictor(source, persons=persons)
     seen: set[str] = set()
     tasks = []
     for p in paths:

@@ -54,6 +54,14 @@ def final_annotation(task: dict) -> tuple[dict | None, str | None]:
     return gt[0], None
 
 
+def annotated_tasks(export) -> int:
+    """How many tasks of an export carry at least one submitted (not cancelled) annotation."""
+    if not isinstance(export, list):
+        return 0
+    return sum(1 for t in export if isinstance(t, dict) and any(
+        isinstance(a, dict) and not a.get("was_cancelled") for a in t.get("annotations") or []))
+
+
 def _short(x, n: int = 40) -> str:
     return repr(x)[:n]
 

@@ -167,7 +167,8 @@ def test_predictions_in_the_config_format(backend):
     assert ann.release_type and ann.quotes[0].text == "Біз ынтымақтастықты дамытамыз"
     assert empty == {"result": [], "score": 0.0, "model_version": model_version()}
     # a lone surrogate in a task id is not echoed, so it does not stop the prediction
-    r = httpx.post(backend + "/predict", content=b'{"tasks": [{"id": "\\ud800", "data": {"text": "\xd0\x90"}}]}')
+    r = httpx.post(backend + "/predict", content=b'{"tasks": [{"id": "\\ud800", "data": {"text": "\xd0\x90"}}]}',
+                   headers={"Content-Type": "application/json"})
     assert r.status_code == 200 and len(r.json()["results"]) == 1
 
 

@@ -1,6 +1,7 @@
 """Label Studio config, result encoding, export validation, conversion to datasets."""
 import copy
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -83,6 +84,43 @@ def test_people_become_person_regions_outside_quotes_and_speakers():
         assert PEOPLE_TEXT[v["start"]:v["end"]] == v["text"]
         assert not any(v["start"] < t["value"]["end"] and t["value"]["start"] < v["end"] for t in taken)
     assert not any(r.get("type") == "relation" and "p" in (r["from_id"][0], r["to_id"][0]) for r in res)
+
+
+def test_default_person_layer_shows_the_people_of_the_quotes_each_form_once():
+    t = PEOPLE_TEXT + " Ясуда мырза Ясуда мырза Токио елшісі Хиро Сато сөйлемеді."
+    a = _people_analysis(t)
+    other = Person("Хиро Сато", ("Токио елшісі",), (_at("Хиро Сато", text=t),))
+    guest = a.people[1]
+    guest = replace(guest, mentions=guest.mentions + (_at("Ясуда", 3, t), _at("Ясуда", 4, t)))
+    a = replace(a, people=(a.people[0], guest, other))
+    by_layer = {layer: [r["value"]["text"] for r in _regions(to_results(a, persons=layer), "PERSON")]
+                for layer in ("quotes", "all")}
+    assert "Хиро Сато" in by_layer["all"] and "Хиро Сато" not in by_layer["quotes"]  # neither speaks nor is quoted
+    assert by_layer["all"].count("Ясуда") == 3 and by_layer["quotes"].count("Ясуда") == 1  # each form once
+    assert _regions(to_prediction(a, "m")["result"], "PERSON") == _regions(
+        to_results(a, origin="prediction", persons="quotes"), "PERSON")
+    no_quotes = replace(a, quotes=())
+    assert _regions(to_results(no_quotes, persons="quotes"), "PERSON") == []  # a release without quotes: none
+    with pytest.raises(ValueError, match="persons must be one of"):
+        to_results(a, persons="some")
+
+
+def test_tasks_cli_person_layer_flag(tmp_path):
+    from labeling.cli import main
+    p = tmp_path / "r.txt"
+    p.write_text("Мемлекет басшысы Қасым-Жомарт Тоқаев Жапония елшісі Такэси Ясудамен кездесті. "
+                 "Кездесуге Сыртқы істер министрі Мұхтар Тілеуберді қатысты. Мұхтар Тілеуберді баяндады.\n"
+                 "– Біз дайынбызбыз, – деді Қасым-Жомарт Тоқаев.", encoding="utf-8")
+    counts = {}
+    for layer in ("quotes", "all"):
+        out = tmp_path / f"{layer}.json"
+        assert main(["tasks", str(p), "--source", "rules", "--persons", layer, "-o", str(out)]) == 0
+        [task] = json.loads(out.read_text(encoding="utf-8"))
+        names = [r["value"]["text"] for r in task["predictions"][0]["result"]
+                 if r["type"] == "labels" and r["value"]["labels"] == ["PERSON"]]
+        counts[layer] = names
+        assert task["data"]["first_line"].startswith("Мемлекет басшысы Қасым-Жомарт Тоқаев Жапония")
+    assert not any("Тілеуберді" in n for n in counts["quotes"]) and any("Тілеуберді" in n for n in counts["all"])
 
 
 def test_round_trip_keeps_the_people():

@@ -147,8 +147,8 @@ def test_initials_join_the_fullest_name_in_the_release():
     assert q.speaker == "Жақып Асанов"
 
 
-def test_era_president_defaults_to_nazarbayev_without_cues():
-    assert era_president("Мемлекет басшысы жеделхат жолдады.") == NAZARBAYEV
+def test_era_president_is_undecided_without_date_name_or_cue():
+    assert era_president("Мемлекет басшысы жеделхат жолдады.") is None
 
 
 def test_offsets_index_the_callers_string_even_with_odd_whitespace():

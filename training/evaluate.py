@@ -8,14 +8,30 @@ import numpy as np
 
 
 def classification_metrics(y_true, y_pred, labels: list[str]) -> dict:
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    """Accuracy, macro-F1 over the labels present in ``y_true`` and per-class figures.
 
+    A label with no true example (the test split has no ``award``) has no recall and no F1: it is listed
+    under ``absent`` with ``None`` figures and the number of releases predicted as it (each of those is
+    already an error in its true class), instead of counting as F1 0 in the macro average. A present
+    label that is never predicted has precision 0 (``zero_division=0``: no right prediction)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = [i for i in range(len(labels)) if s[i] > 0]
+    per_class = {}
+    for i, l in enumerate(labels):
+        if s[i] > 0:
+            per_class[l] = {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        else:
+            per_class[l] = {"precision": None, "recall": None, "f1": None, "support": 0,
+                            "predicted": int((y_pred == l).sum())}
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": {l: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                      for i, l in enumerate(labels)},
+        "macro_f1": float(np.mean([f[i] for i in present])) if present else float("nan"),
+        "labels_scored": [labels[i] for i in present],
+        "absent": [l for i, l in enumerate(labels) if s[i] == 0],
+        "per_class": per_class,
         "confusion": {"labels": labels,
                       "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
     }

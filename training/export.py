@@ -12,6 +12,7 @@ from kzclassify._model import MANIFEST_FORMAT, file_sha256
 from paths import CORPUS, MODELS
 
 from . import tracking
+from .trusted import load_sklearn
 
 TOKENEXP = r"[\p{L}\p{N}_]{2,}"
 
@@ -119,7 +120,7 @@ def export_release_type(ref: str = "champion", out: Path | None = None, store=No
     client = mlflow.MlflowClient()
     mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
           else client.get_model_version_by_alias(MODEL_NAME, ref))
-    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
+    est = load_sklearn(f"models:/{MODEL_NAME}/{mv.version}")  # skops, our trusted types only
     run = client.get_run(mv.run_id)
     labels = [str(c) for c in est.classes_]
     version = f"{MODEL_NAME}/{mv.version}"
@@ -192,7 +193,7 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
     client = mlflow.MlflowClient()
     mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
           else client.get_model_version_by_alias(MODEL_NAME, ref))
-    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
+    est = load_sklearn(f"models:/{MODEL_NAME}/{mv.version}")  # skops, our trusted types only
     run = client.get_run(mv.run_id)
     version = f"{MODEL_NAME}/{mv.version}"
     onx = quote_onnx(est, {"model_version": version, "mlflow_run_id": mv.run_id})
@@ -203,5 +204,6 @@ def export_quotes(ref: str = "champion", out: Path | None = None, store=None, co
         "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
         "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,
         "training_data_digest": run.data.tags.get("data_digest", ""),
-        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1") if k in m},
+        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1", "untouched_speaker_acc",
+                                      "untouched_e2e_f1", "holdout_speaker_acc", "holdout_e2e_f1") if k in m},
     })

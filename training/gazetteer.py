@@ -1,8 +1,8 @@
 """Grow the people stage's word lists from data into ``kzclassify/data/lexicon.json``.
 
-``python -m training.gazetteer`` reads the corpus (unannotated text) and the
-annotated speakers of the train and validation splits (never the test split,
-which stays an untouched slice) and writes three lists:
+``python -m training.gazetteer`` reads the texts and the annotated speakers of
+the train and validation splits (never the test split, neither its texts nor its
+speakers: it stays an untouched slice) and writes three lists:
 
 - ``first_names``: words written right before a surname-like word
   ("Владимир Путин" with -ин, "Нұрсұлтан Назарбаев" with -ев) or as the first
@@ -15,12 +15,19 @@ which stays an untouched slice) and writes three lists:
 
 A name run loses its leading and trailing place and common words
 ("Роберт Флойд Семей" → "Роберт Флойд").
+
+Cross-validation grows the lists again inside each fold from that fold's training
+releases (outside the test split) only (``fold_lists``), and scores the held-out
+releases with them installed (``word_lists``): no figure rests on a name read in a
+release it scores.
 """
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 from kzclassify._morphology import LO, SURNAME_LIKE, UP
@@ -74,54 +81,83 @@ def grow(texts: list[str], speakers: list[str]) -> dict[str, list[str]]:
     return {"first_names": sorted(first_names), "common_capitalised": sorted(common), "place_words": sorted(place)}
 
 
-def main() -> None:
-    from kzclassify.corpus import read_corpus
+GROWN = ("first_names", "common_capitalised", "place_words")
 
+
+def fold_lists(rows: list[dict]) -> dict[str, list[str]]:
+    """The three lists grown from ``rows`` (texts and annotated speakers), test-split releases left out."""
+    from .data import split_of
+    kept = [r for r in rows if split_of(r["id"]) != "test"]
+    return grow([r["text"] for r in kept], [q["speaker"] for r in kept for q in r["quotes"]])
+
+
+def _clear_caches() -> None:
+    """Forget everything kzclassify derived from the lexicon (word sets, name shapes, people of a text)."""
+    for name, mod in list(sys.modules.items()):
+        if name == "kzclassify" or name.startswith("kzclassify."):
+            for obj in list(vars(mod).values()):
+                if callable(getattr(obj, "cache_clear", None)) and getattr(obj, "__module__", "") == name:
+                    if obj.__name__ != "lexicon":
+                        obj.cache_clear()
+
+
+@contextmanager
+def word_lists(lists: dict[str, list[str]] | None):
+    """Inside the block kzclassify reads these grown lists instead of the lexicon's (None: the lexicon's)."""
+    from kzclassify._morphology import lexicon
+    if lists is None:
+        yield
+        return
+    lx = lexicon()  # the one parsed lexicon every reader derives from, cached: its grown keys are swapped
+    saved = {k: lx[k] for k in GROWN}
+    lx.update({k: list(lists[k]) for k in GROWN})
+    _clear_caches()
+    try:
+        yield
+    finally:
+        lx.update(saved)
+        _clear_caches()
+
+
+def main() -> None:
     from .data import DEFAULT_EXPORT, rows_from_export
     from labeling.io import load_json
 
-    texts = [r.text for r in read_corpus(ROOT / "data" / "akorda_kk.txt")]
-    rows = rows_from_export(load_json(DEFAULT_EXPORT))
-    speakers = [q["speaker"] for r in rows if r["split"] != "test" for q in r["quotes"]]
-    lists = grow(texts, speakers)
+    lists = fold_lists(rows_from_export(load_json(DEFAULT_EXPORT)))
     lx = json.loads(LEXICON.read_text(encoding="utf-8"))
     lx.update(lists)
-    lx.setdefault("_notes", {})["grown"] = "first_names, common_capitalised, place_words: python -m training.gazetteer"
+    lx.setdefault("_notes", {})["grown"] = ("first_names, common_capitalised, place_words: python -m training.gazetteer "
+                                            "(train and validation releases only)")
     lx["_notes"].pop("common_capitalised", None)
     LEXICON.write_text(json.dumps(lx, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print({k: len(v) for k, v in lists.items()})
 
 
-if __name__ == "__main__":
-    main()
-
-
 def ablation(folds: int = 5) -> dict[str, dict]:
-    """Cross-validated speaker accuracy with and without the grown word lists (the choice the lists rest on)."""
-    from kzclassify import _morphology, _people
-
+    """Cross-validated speaker figures by how the name word lists are made: grown inside each fold from its
+    training releases (what training reports), the lexicon's lists as they are (grown once from the train and
+    validation releases, which CV also scores), and none; with the holdout (lists and ranker from
+    train+validation, scored on the test split). ``python -m training.gazetteer --figures`` prints it."""
     from . import quotes as tq
     from .data import DEFAULT_EXPORT, all_rows, build_dataset
 
     rows = all_rows(build_dataset(DEFAULT_EXPORT))
     out = {}
-    for name in ("grown lists", "no grown lists"):
-        if name == "no grown lists":
-            sets = dict(_morphology._sets())
-            for k in ("first_names", "place_words", "common_capitalised"):
-                sets[k] = frozenset()
-            _morphology._sets.cache_clear()
-            original = _morphology._sets
-            _morphology._sets = lambda: sets  # type: ignore[assignment]
-            _people._shape.cache_clear()
-            _people._split.cache_clear()
-        try:
-            c = tq.cross_validate(rows, folds)["ranker"]
-            out[name] = {g: {k: c[g].summary()[k] for k in ("speaker_acc_exact", "e2e_f1")}
-                         for g in ("all", "family.role_to_person", "family.name", "family.letter_digest", "untouched")}
-        finally:
-            if name == "no grown lists":
-                _morphology._sets = original  # type: ignore[assignment]
-                _people._shape.cache_clear()
-                _people._split.cache_clear()
+    for name, lists_fn in (("lists grown in each fold", fold_lists), ("the lexicon's lists", lambda rs: None),
+                           ("no grown lists", lambda rs: {k: [] for k in GROWN})):
+        c = tq.cross_validate(rows, folds, lists_fn=lists_fn)["ranker"]
+        out[name] = {g: {k: c[g].summary()[k] for k in ("gold_quotes", "speaker_acc_exact", "e2e_f1")}
+                     for g in ("all", "family.role_to_person", "family.name", "family.letter_digest", "untouched")}
+    held = tq.holdout(rows)["all"].summary()
+    out["holdout (train+validation → test split)"] = {
+        "all": {k: held[k] for k in ("gold_quotes", "speaker_acc_exact", "e2e_f1")}}
     return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--figures"]:
+        print(json.dumps(ablation(), indent=1))
+    elif sys.argv[1:]:
+        sys.exit("usage: python -m training.gazetteer [--figures]")
+    else:
+        main()

@@ -179,7 +179,9 @@ def summarize(repeats: list[dict], labels: list[str]) -> dict:
                     f"{k}_min": float(v.min()), f"{k}_max": float(v.max())})
     out["per_class"] = {}
     for l in labels:
-        pc = [m["per_class"][l] for m in repeats]
+        pc = [m["per_class"][l] for m in repeats if m["per_class"][l]["support"]]  # repeats where l is present
+        if not pc:
+            continue
         f1 = np.array([p["f1"] for p in pc])
         out["per_class"][l] = {"precision": float(np.mean([p["precision"] for p in pc])),
                                "recall": float(np.mean([p["recall"] for p in pc])), "f1": float(f1.mean()),

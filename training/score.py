@@ -10,6 +10,13 @@ Parquet: the input's columns followed by the model's output columns
 ``--master``, default ``local[2]``) and writes a Parquet directory of part
 files; ``--engine local`` runs the same model in this process and writes one
 Parquet file. Needs the ``spark`` extra (pyspark, pyarrow) and Java 17 for Spark.
+
+``--overwrite`` replaces only output this command wrote before: a Parquet file carrying the
+``kzclassify.score`` key in its metadata, or a directory holding the ``_KZCLASSIFY_SCORE`` marker
+file (Spark skips files starting with ``_``). Any other file or directory is refused, never deleted.
+
+Loading the model runs the Python code stored with it in the MLflow store (models-from-code):
+see docs/security.md for who must be able to write the store.
 """
 from __future__ import annotations
 
@@ -25,6 +32,8 @@ from .tracking import tracking_uri
 
 DEFAULT_MODEL = "models:/kzclassify@champion"
 LOCAL_BATCH = 256
+MARKER_KEY = b"kzclassify.score"  # in the Parquet metadata of a file this command wrote
+MARKER_FILE = "_KZCLASSIFY_SCORE"  # inside a Parquet directory this command wrote
 
 
 class ScoreError(ValueError):
@@ -144,6 +153,7 @@ def score_local(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite:
         done = min(b + LOCAL_BATCH, len(df))
         _log(f"scored {done}/{len(df)} releases ({done / (time.perf_counter() - t1):.0f}/s)", quiet)
     in_table = pa.Table.from_pandas(df, preserve_index=False)
+    in_table = in_table.replace_schema_metadata({**(in_table.schema.metadata or {}), MARKER_KEY: _marker()})
     schema = model.metadata.get_output_schema()
     types = {spec.name: _arrow_type(spec.type) for spec in schema.inputs}
     records = [r for p in parts for r in p.to_dict(orient="records")]
@@ -158,14 +168,43 @@ def score_local(inp: Path, out: Path, model_uri: str = DEFAULT_MODEL, overwrite:
     return len(df)
 
 
+def _marker() -> bytes:
+    import datetime as dt
+    import json
+    return json.dumps({"written_by": "python -m training score",
+                       "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}).encode()
+
+
+def written_by_score(p: Path) -> bool:
+    """True when ``p`` is output of this command: a directory with the marker file, or a Parquet file
+    whose metadata has the marker key (never followed through a symlink)."""
+    if p.is_symlink():
+        return False
+    if p.is_dir():
+        return (p / MARKER_FILE).is_file() and not (p / MARKER_FILE).is_symlink()
+    try:
+        import pyarrow.parquet as pq
+        return MARKER_KEY in (pq.read_schema(p).metadata or {})
+    except Exception:  # not Parquet, unreadable: not ours
+        return False
+
+
 def _check_output(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise ScoreError(f"{out} exists (use --overwrite)")
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise ScoreError(f"{out} exists (use --overwrite)")
+        if not written_by_score(out):
+            raise ScoreError(f"{out} exists and was not written by `training score` (no {MARKER_FILE} marker "
+                             "or Parquet metadata): --overwrite replaces only this command's own output; "
+                             "choose another --output or remove it yourself")
     if not out.parent.is_dir():
         raise ScoreError(f"{out.parent}: no such directory for the output")
 
 
 def _remove(p: Path) -> None:
+    """Remove output this command wrote (checked again here, just before deleting)."""
+    if not written_by_score(p):
+        raise ScoreError(f"{p} was not written by `training score`: not removed")
     if p.is_dir():
         shutil.rmtree(p)
     else:
@@ -285,7 +324,10 @@ def _score_spark(spark, inp, out, model_uri, overwrite, quiet, partitions) -> in
     progress.start()
     t = time.perf_counter()
     try:
-        scored.write.mode("overwrite" if overwrite else "errorifexists").parquet(str(out))
+        if out.exists():  # ours (checked by _check_output): Spark would delete whatever is there
+            _remove(out)
+        scored.write.mode("errorifexists").parquet(str(out))
+        (out / MARKER_FILE).write_bytes(_marker())
     finally:
         progress.stop.set()
     dt = time.perf_counter() - t
@@ -303,7 +345,8 @@ def add_parser(sub) -> None:
     p.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
     p.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
     p.add_argument("--partitions", type=int, default=None, help="Spark partitions (default max(2×cores, rows/1000))")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace output an earlier `training score` wrote (never any other file or folder)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cli)
 
@@ -313,6 +356,8 @@ def cli(args) -> int:
 
     import mlflow
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # the pyfunc is models-from-code: no pickle to load, so MLflow may refuse any model that would need it
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
     uri = tracking_uri(args.store)
     mlflow.set_tracking_uri(uri)

@@ -86,6 +86,8 @@ def export_onnx(tok, model, out: Path, label_list, max_length: int, metadata: di
     """Write model.onnx (input_ids, attention_mask → logits), tokenizer.json and a manifest."""
     import torch
 
+    from kzclassify._model import file_sha256
+
     from .export import write_model_dir
 
     out.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,8 @@ def export_onnx(tok, model, out: Path, label_list, max_length: int, metadata: di
     tok.backend_tokenizer.save(str(out / "tokenizer.json"))
     return write_model_dir(out, data, {
         "name": "release_type", "kind": "transformer-classifier", "input": "transformer_input",
-        "tokenizer": "tokenizer.json", "max_length": max_length, "labels": label_list,
+        "tokenizer": "tokenizer.json", "tokenizer_sha256": file_sha256(out / "tokenizer.json"),
+        "max_length": max_length, "labels": label_list,
         "pad_id": tok.pad_token_id or 0, **metadata})
 
 
