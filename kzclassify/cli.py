@@ -117,7 +117,11 @@ def cmd_releases(args, analyzer: Analyzer) -> int:
             return 2
     failed = done = 0
     t0 = time.time()
-    paths, notes = expand_inputs(args.paths)
+    try:
+        paths, notes = expand_inputs(args.paths)
+    except CorpusError as e:
+        _err(f"error: {e}")
+        return 2
     for note in notes:
         _err(f"note: {note}")
     collected, duplicates = [], []

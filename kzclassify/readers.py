@@ -321,7 +321,11 @@ def expand_inputs(paths: list[str]) -> tuple[list[str], list[str]]:
             out.append(path)
             continue
         files, other = [], 0
-        for f in sorted(p.rglob("*")):
+        try:
+            found = sorted(p.rglob("*"))
+        except OSError as exc:
+            raise CorpusError(f"{p}: cannot list the folder ({exc.strerror or exc})") from None
+        for f in found:
             rel = f.relative_to(p).parts
             if any(part.startswith(".") for part in rel) or not f.is_file():
                 continue
