@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[train,label,backend,dev,transformer,train-transformer,spark]'
+	$(BIN)/pip install -q -e '.[train,label,backend,dev,transformer,train-transformer,spark,browse]'
 	touch $@
 
 # Label Studio server in its own venv: it pins Django and friends that would fight MLflow's pins.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import threading
 from pathlib import Path
 
@@ -55,8 +56,27 @@ def warnings_for(text: str) -> tuple[str, ...]:
     if not text.strip():
         return ("empty text",)
     if not looks_kazakh(text):
-        return ("text does not look like Kazakh (Cyrillic with Kazakh letters); results are unreliable",)
+        return (NOT_KAZAKH_WARNING if not kazakh_rules_apply(text) else
+                "text does not look like Kazakh (Cyrillic with Kazakh letters); results are unreliable",)
     return ()
+
+
+NOT_KAZAKH_WARNING = ("text does not look like Kazakh (Cyrillic with Kazakh letters): its type is unreliable, and "
+                      "no quotes or people were extracted (the quote and speaker rules read Kazakh)")
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+PROSE_WORDS = 6  # distinct words that make a text prose in some language (not "«а «а «а" or a run of dashes)
+
+
+def kazakh_rules_apply(text: str) -> bool:
+    """The one rule for text in another language (a Russian release): quotes and people are found by
+    Kazakh cues, titles and case endings, so in prose that is not Kazakh (``looks_kazakh`` false and at
+    least ``PROSE_WORDS`` distinct words in its first 3,000 characters) they are not extracted at all
+    (``warnings_for`` says so) rather than attributed by rules that misread it (a Russian
+    ``Президент`` went to the era's president). Text without prose (punctuation, one repeated
+    letter) still goes through the rules."""
+    return looks_kazakh(text) or len(set(_WORD.findall(text[:3000]))) < PROSE_WORDS
 
 
 class Analyzer:
@@ -137,6 +157,8 @@ class Analyzer:
                            doc: Doc | None = None) -> tuple[list[Quote], tuple[Person, ...]]:
         """Normalised once at the entrance (line breaks, spaces, surrogates), one Doc for every stage;
         offsets back into ``text``."""
+        if not kazakh_rules_apply(text):
+            return [], ()
         norm = norm or normalize(text)
         doc = doc or Doc(norm.text)
         return in_caller_text(text, lambda t: attribute_people(doc, self._score_candidates, date), norm)

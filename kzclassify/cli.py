@@ -15,7 +15,8 @@ import time
 from ._version import __version__
 from ._api import Analyzer, check_date, warnings_for
 from ._model import ModelError
-from .corpus import CorpusError, Release, decode, is_corpus_text, read_releases, releases_from_chunks, split_corpus
+from .corpus import CorpusError, Reading, Release, read_input
+from .readers import expand_inputs
 
 PROGRESS_EVERY = 50
 
@@ -33,17 +34,21 @@ def _err(msg: str) -> None:
 
 
 def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
-    base = {"id": r.id, "source": r.source, "index": r.index}
+    """One output record. Offsets index ``r.raw``, the release as read from its file (``--with-text``)."""
+    base = r.location()
     date = getattr(args, "date", None)  # --date: the release's date decides who "Мемлекет басшысы" is
     if date is not None:
         base["date"] = date.isoformat()
+    if args.with_text:
+        base["text"] = r.raw
     if args.cmd == "quotes":
-        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.text, date)]}
+        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.raw, date)],
+                "warnings": list(warnings_for(r.raw))}
     if args.cmd == "classify":
-        rt = analyzer.classify(r.text)
-        rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.text))}
+        rt = analyzer.classify(r.raw)
+        rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.raw))}
     else:
-        a = analyzer.analyze(r.text, date)
+        a = analyzer.analyze(r.raw, date)
         rt, rec = a.release_type, {**base, **a.to_dict()}
     if args.below is not None and (rt.label is None or rt.score >= args.below):
         return None  # --below: only the releases a person should check
@@ -51,20 +56,20 @@ def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
 
 
 def _pretty(rec: dict) -> str:
-    lines = [f"{rec['id']}  {rec['source']}#{rec['index']}"]
+    lines = [f"{rec['id']}  {rec['source']}:{rec['line']} (chunk {rec['chunk']})  {rec['first_line'][:60]}"]
     rt = rec.get("release_type")
     if rt:
         second = f", runner-up {rt['runner_up']} (margin {rt['margin']:.2f})" if rt.get("runner_up") else ""
         lines.append(f"  type: {rt['label']}  ({rt['score']:.2f}{second})")
     for q in rec.get("quotes", []):
         text = q["text"] if len(q["text"]) <= 70 else q["text"][:67] + "..."
-        lines.append(f"  «{text}» — {q['speaker'] or '?'} ({q['score']:.2f})")
+        lines.append(f"  «{' '.join(text.split())}» — {q['speaker'] or '?'} ({q['score']:.2f})")
     for w in rec.get("warnings", []):
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
 
 
-def _read(path: str, fmt: str) -> list[Release]:
+def _read(path: str, args) -> Reading:
     if path == "-":
         if sys.stdin is None:
             raise CorpusError("<stdin>: standard input is closed (give a file path instead of -)")
@@ -72,49 +77,124 @@ def _read(path: str, fmt: str) -> list[Release]:
             data = sys.stdin.buffer.read()
         except (OSError, ValueError) as e:
             raise CorpusError(f"<stdin>: cannot read standard input ({e})") from None
-        raw = decode(data, "<stdin>")
-        if fmt == "corpus" or (fmt == "auto" and is_corpus_text(raw)):
-            return releases_from_chunks(split_corpus(raw), source="<stdin>")
-        return releases_from_chunks([raw], source="<stdin>")
-    return read_releases(path, fmt)
+        return read_input("<stdin>", args.split, args.encoding, data=data)
+    return read_input(path, args.split, args.encoding)
 
 
-def _write(line: str) -> None:
+def _write(line: str, out=None) -> None:
     try:
-        sys.stdout.write(line + "\n")
+        (out or sys.stdout).write(line + "\n")
+    except BrokenPipeError:
+        raise  # the reader left (`| head`): main ends quietly
     except (OSError, ValueError, AttributeError) as e:
         raise OutputError(str(e) or type(e).__name__) from None
+
+
+def _report_duplicates(reading: Reading, path: str) -> None:
+    dups = reading.duplicates
+    if not dups:
+        return
+    shown = ", ".join(f"chunk {d.chunk} (line {d.line}) = chunk {d.first_chunk} (line {d.first_line_no})"
+                      for d in dups[:3])
+    more = f", ... ({len(dups) - 3} more)" if len(dups) > 3 else ""
+    _err(f"warning: {path}: {len(dups)} duplicate release{'s' * (len(dups) != 1)} skipped "
+         f"({len(reading.releases)} distinct kept): {shown}{more}")
 
 
 def cmd_releases(args, analyzer: Analyzer) -> int:
     """analyze | classify | quotes over every input; one bad input does not lose the others."""
     analyzer.load()
+    tables = args.format in ("csv", "sqlite")
+    if tables and not args.output:
+        _err(f"error: --format {args.format} needs --output (a folder for csv, a database file for sqlite)")
+        return 2
+    if tables:
+        from .tables import check_output
+        try:
+            check_output(args.format, args.output)
+        except OSError as e:
+            _err(f"error: {e}")
+            return 2
     failed = done = 0
     t0 = time.time()
-    for path in args.paths:
-        try:
-            releases = _read(path, args.format)
-        except (CorpusError, ValueError) as e:
-            _err(f"error: {e}")
-            failed += 1
-            continue
-        if not releases:
-            _err(f"warning: {path}: no text")
-        for r in releases:
+    try:
+        paths, notes = expand_inputs(args.paths)
+    except CorpusError as e:
+        _err(f"error: {e}")
+        return 2
+    for note in notes:
+        _err(f"note: {note}")
+    collected, duplicates = [], []
+    out = _open_output(args) if not tables else None
+    try:
+        for path in paths:
             try:
-                rec = _release_records(args, analyzer, r)
-            except (ValueError, TypeError) as e:
-                _err(f"error: {r.source}#{r.index} ({r.id}): {e}")
+                reading = _read(path, args)
+            except (CorpusError, ValueError) as e:
+                _err(f"error: {e}")
                 failed += 1
                 continue
-            done += 1
-            if rec is not None:
-                _write(_pretty(rec) if args.pretty else json.dumps(rec, ensure_ascii=False))
-            if not args.quiet and done % PROGRESS_EVERY == 0:
-                _err(f"{done} releases ({done / (time.time() - t0):.0f}/s)")
+            for note in reading.notes:
+                _err(f"{'warning' if reading.kind == 'html' else 'note'}: {note}")
+            _report_duplicates(reading, path)
+            duplicates += reading.duplicates
+            if not reading.releases:
+                _err(f"warning: {path}: no text")
+            for r in reading.releases:
+                try:
+                    rec = _release_records(args, analyzer, r)
+                except (ValueError, TypeError) as e:
+                    _err(f"error: {r.source}:{r.line} (chunk {r.chunk}, {r.id}): {e}")
+                    failed += 1
+                    continue
+                done += 1
+                if rec is not None:
+                    if tables:
+                        collected.append((r, rec))
+                    else:
+                        _write(_pretty(rec) if args.pretty else json.dumps(rec, ensure_ascii=False), out)
+                if not args.quiet and done % PROGRESS_EVERY == 0:
+                    _err(f"{done} releases ({done / (time.time() - t0):.0f}/s)")
+    finally:
+        if out is not None and out is not sys.stdout:
+            out.close()
+    if tables:
+        _write_tables(args, collected, duplicates)
     if failed and not done:
         return 2
     return 1 if failed else 0
+
+
+def _open_output(args):
+    if not args.output or args.output == "-":
+        return sys.stdout
+    try:
+        return open(args.output, "w", encoding="utf-8")
+    except OSError as e:
+        raise OutputError(f"{args.output}: {e.strerror or e}") from None
+
+
+def _write_tables(args, collected, duplicates) -> None:
+    import sqlite3
+
+    from .tables import build, write_csv, write_metadata, write_sqlite
+    t = build(collected, duplicates)
+    n = {name: len(rows) for name, rows in t.rows.items()}
+    try:
+        if args.format == "csv":
+            files = write_csv(t, args.output)
+            what = ", ".join(f"{f.name} ({n[f.stem]} rows)" for f in files)
+        else:
+            db = write_sqlite(t, args.output)
+            meta = write_metadata(db)
+            what = (f"{db} ({', '.join(f'{k} {v}' for k, v in n.items())}); browse it: "
+                    f"datasette {db} -m {meta}")
+    except OSError as e:
+        raise OutputError(str(e) if str(args.output) in str(e) else f"{args.output}: {e}") from None
+    except sqlite3.Error as e:
+        raise OutputError(f"{args.output}: {e}") from None
+    if not args.quiet:
+        _err(f"wrote {what}")
 
 
 def cmd_info(args, analyzer: Analyzer) -> int:
@@ -127,6 +207,23 @@ def cmd_info(args, analyzer: Analyzer) -> int:
     return 3 if bad else 0
 
 
+def cmd_evaluate(args, analyzer: Analyzer) -> int:
+    """Scores of the models on the user's gold JSONL (kzclassify/gold.py documents the format)."""
+    from .gold import evaluate, format_table, read_gold
+    try:
+        gold = read_gold(args.gold)
+    except (CorpusError, ValueError) as e:
+        _err(f"error: {e}")
+        return 2
+    try:
+        report = evaluate(analyzer, gold)
+    except (ValueError, TypeError) as e:  # a release over MAX_CHARS, ...
+        _err(f"error: {args.gold}: {e}")
+        return 2
+    _write(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_table(report))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kzclassify", description="Release type and quotes of Kazakh press releases.",
                                 epilog="exit codes: 0 ok, 1 some inputs failed, 2 usage/input error, 3 model error")
@@ -136,10 +233,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     for name, help_ in (("analyze", "release type and quotes"), ("classify", "release type only"),
                         ("quotes", "quotes with speakers only")):
-        s = sub.add_parser(name, help=help_)
-        s.add_argument("paths", nargs="*", default=["-"], help="text files, /// corpus files, or - for stdin")
-        s.add_argument("--format", choices=["auto", "corpus", "text"], default="auto",
+        s = sub.add_parser(name, help=help_, description=f"{help_}; offsets (start/end) index the release "
+                           "text as read from its file (--with-text gives it)")
+        s.add_argument("paths", nargs="*", default=["-"], help="text files (.txt in UTF-8/UTF-16/--encoding, "
+                       ".docx, saved .html pages), /// corpus files, folders of them, or - for stdin")
+        s.add_argument("--format", choices=["jsonl", "csv", "sqlite", "auto", "corpus", "text"], default="jsonl",
+                       help="output: jsonl (default), csv (a folder of tables, --output), sqlite (one database, "
+                            "--output); auto/corpus/text are the old spelling of --split")
+        s.add_argument("--output", "-o", default=None, metavar="PATH",
+                       help="where to write: a file for jsonl (default stdout), a folder for csv, a .db for sqlite")
+        s.add_argument("--split", choices=["auto", "corpus", "text"], default="auto",
                        help="auto: a file containing /// is a corpus, otherwise one release")
+        s.add_argument("--encoding", default=None, metavar="CODEC",
+                       help="the encoding of text files without a byte-order mark, e.g. cp1251 or kz1048 "
+                            "(default: UTF-8; BOMs and UTF-16 are detected)")
+        s.add_argument("--with-text", action="store_true", help="put each release's text in the JSON: "
+                       "text[start:end] is the quote")
         s.add_argument("--pretty", action="store_true", help="a table for people instead of JSON Lines")
         s.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
         if name != "classify":
@@ -151,6 +260,13 @@ def _parser() -> argparse.ArgumentParser:
         else:
             s.set_defaults(below=None)
         s.set_defaults(func=cmd_releases)
+    ev = sub.add_parser("evaluate", help="score the models on your own annotated releases (gold JSONL)",
+                        description="GOLD: one JSON object per line: {\"text\": ..., \"type\": ..., \"quotes\": "
+                                    "[{\"start\": ..., \"end\": ..., \"speaker\": ...}]} (docs/analyst.md); a Label "
+                                    "Studio export converts with: python -m labeling gold EXPORT -o gold.jsonl")
+    ev.add_argument("gold", help="the gold JSONL file")
+    ev.add_argument("--json", action="store_true", help="the scores as JSON instead of a table")
+    ev.set_defaults(func=cmd_evaluate)
     sub.add_parser("info", help="shipped model versions, metrics and checksums (exit 3 if a model is broken)"
                    ).set_defaults(func=cmd_info)
     return p
@@ -178,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as e:  # argparse: --help/--version (0) or a usage error (2), already printed
         return int(e.code or 0)
+    if getattr(args, "format", None) in ("auto", "corpus", "text"):
+        args.split, args.format = args.format, "jsonl"
     if sys.stdout is None:
         _err("error: standard output is closed; redirect it to a file")
         return 2

@@ -93,6 +93,29 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_gold(args) -> int:
+    """A valid export → the gold JSONL of ``kzclassify evaluate`` (kzclassify/gold.py)."""
+    from kzclassify.gold import gold_line
+    from .io import load_json
+    from .validate import validate_export
+    rep = validate_export(load_json(args.export), require_annotations=False)
+    for p in rep.problems:
+        print(p, file=sys.stderr)
+    if not rep.ok:
+        return 1
+    lines = [json.dumps(gold_line(rep.texts[rid], ann.release_type,
+                                  [(q.start, q.end, q.speaker) for q in ann.quotes], rid), ensure_ascii=False)
+             for rid, ann in sorted(rep.releases.items())]
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        out.write("".join(line + "\n" for line in lines))
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"{len(lines)} releases", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m labeling", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -142,6 +165,10 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--url", default=DEFAULT_URL)
     sb.add_argument("--project", default=DEFAULT_PROJECT)
     sb.set_defaults(func=cmd_submit)
+    g = sub.add_parser("gold", help="an export → the gold JSONL `kzclassify evaluate` scores the models on")
+    g.add_argument("export", nargs="?", default=str(EXPORT))
+    g.add_argument("--output", "-o", default=None, help="the JSONL file (default: stdout)")
+    g.set_defaults(func=cmd_gold)
     v = sub.add_parser("validate", help="check an export against the config and texts")
     v.add_argument("export", nargs="?", default=str(EXPORT))
     v.add_argument("--allow-unannotated", action="store_true",

@@ -35,16 +35,19 @@ def test_one_bad_file_does_not_lose_the_others(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text(SAMPLE, encoding="utf-8")
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\xff\xfe\x00junk")
+    bad.write_bytes(b"\x00\x01\x02\x03junk\x00")
     notutf = tmp_path / "latin1.txt"
     notutf.write_bytes("Мәтін".encode("utf-8")[:-1] + b"\xe9")
-    r = run("analyze", str(bad), str(good), str(notutf), str(tmp_path), str(tmp_path / "missing.txt"))
+    truncated = tmp_path / "utf16.txt"
+    truncated.write_bytes(b"\xff\xfe\x00junk")  # a UTF-16 byte-order mark, then an odd number of bytes
+    r = run("analyze", str(bad), str(good), str(notutf), str(truncated), str(tmp_path / "missing.txt"))
     assert r.returncode == 1
     assert len(r.stdout.decode().splitlines()) == 1
     err = r.stderr.decode()
     assert "Traceback" not in err
     assert err.count("kzclassify: error:") == 4
-    assert "binary" in err and "invalid UTF-8" in err and "is a directory" in err and "no such file" in err
+    assert "binary" in err and "invalid UTF-8" in err and "not valid UTF-16" in err and "no such file" in err
+    assert "--encoding cp1251" in err  # the hint for text in a Windows code page
 
 
 def test_all_inputs_bad_is_exit_2_and_usage_error_is_exit_2(tmp_path):

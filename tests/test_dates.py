@@ -45,17 +45,11 @@ def test_without_a_date_names_then_era_cues_decide():
 
 def test_a_third_president_is_one_line_of_the_lexicon():
     from kzclassify import _morphology
-    from training.gazetteer import _clear_caches
-    lx = _morphology.lexicon()
-    saved = list(lx["presidents"]["terms"])
-    lx["presidents"]["terms"] = saved + ["2040-01-01 Келесі Президент"]
-    _clear_caches()
-    try:
+    presidents = _morphology.lexicon()["presidents"]
+    third = {**presidents, "terms": list(presidents["terms"]) + ["2040-01-01 Келесі Президент"]}
+    with _morphology.lexicon_lists(presidents=third):  # the lexicon with one more line
         assert era_president(NAMELESS, dt.date(2041, 1, 1)) == "Келесі Президент"
         assert era_president(NAMELESS, dt.date(2039, 1, 1)) == TOKAYEV
-    finally:
-        lx["presidents"]["terms"] = saved
-        _clear_caches()
 
 
 def test_before_the_first_term_nobody_is_president():
