@@ -44,11 +44,14 @@ def label_studio(home: Path, timeout: float = 300):
         raise ServerFailed("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
     data = home / "data"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")}
+    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")
+           and k != "LABEL_STUDIO_SSRF_PROTECTION_ENABLED"}
     env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME=USER,
                LABEL_STUDIO_PASSWORD=PASSWORD, LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
-               LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
-               LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false")
+               LABEL_STUDIO_USER_TOKEN=TOKEN,
+               # the ML backend runs on 127.0.0.1: allow only that; SSRF protection (URL imports, storages,
+               # webhooks) stays on
+               LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false")
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen([exe, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
