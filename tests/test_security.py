@@ -400,7 +400,9 @@ def _opens(path: Path, action) -> int:
     fd = libc.inotify_init1(os.O_NONBLOCK)
     assert fd >= 0
     try:
-        assert libc.inotify_add_watch(fd, str(path).encode(), 0x20) >= 0  # IN_OPEN
+        # IN_OPEN | IN_CLOSE_NOWRITE: inotify merges identical consecutive events, so two opens
+        # without the closes between them would count as one
+        assert libc.inotify_add_watch(fd, str(path).encode(), 0x20 | 0x10) >= 0
         action()
         n = 0
         while select.select([fd], [], [], 0.2)[0]:
