@@ -37,8 +37,12 @@ def binary() -> str | None:
 
 
 @contextmanager
-def label_studio(home: Path, timeout: float = 300):
-    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit."""
+def label_studio(home: Path, timeout: float | None = None):
+    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit.
+
+    It must answer within ``timeout`` seconds (default $KZ_LABEL_STUDIO_START_TIMEOUT, else 300: its
+    database migrations take longer on a loaded machine)."""
+    timeout = timeout or float(os.environ.get("KZ_LABEL_STUDIO_START_TIMEOUT", 300))
     exe = binary()
     if not exe:
         raise ServerFailed("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
