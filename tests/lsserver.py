@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from labeling.ssrf import banned_subnets
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "kzclassify-test-token"
 USER = "test@kzclassify.local"
@@ -49,13 +51,15 @@ def label_studio(home: Path, timeout: float | None = None):
     data = home / "data"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")
-           and k != "LABEL_STUDIO_SSRF_PROTECTION_ENABLED"}
+           and not k.endswith(("SSRF_PROTECTION_ENABLED", "BANNED_SUBNETS"))}
     env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME=USER,
                LABEL_STUDIO_PASSWORD=PASSWORD, LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
                LABEL_STUDIO_USER_TOKEN=TOKEN,
-               # the ML backend runs on 127.0.0.1: allow only that; SSRF protection (URL imports, storages,
-               # webhooks) stays on
-               LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false")
+               # the ML backend runs on 127.0.0.1: the model connection may call local addresses, and SSRF
+               # protection (URL imports, storages, webhooks) stays on with only 127.0.0.1 taken out of its
+               # banned subnets (connecting a model creates a webhook to it: labeling/ssrf.py)
+               LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false", LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS="false",
+               LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS=",".join(banned_subnets("127.0.0.1")))
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen([exe, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,

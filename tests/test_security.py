@@ -531,3 +531,24 @@ def test_label_studio_connects_with_basic_auth(server, monkeypatch):
         # a webhook from anyone else is refused
         r = httpx.post(url + "/webhook", json=START_TRAINING)
         assert r.status_code == 401
+
+
+def test_ssrf_banned_subnets_open_only_the_backend_address():
+    import ipaddress
+
+    from labeling.ssrf import DEFAULT_BANNED, banned_subnets
+    banned = [ipaddress.ip_network(n) for n in banned_subnets("127.0.0.1")]
+    assert not any(ipaddress.ip_address("127.0.0.1") in n for n in banned)
+    for ip in ("127.0.0.2", "127.255.255.255", "::1", "10.0.0.1", "169.254.169.254", "192.168.1.1", "fe80::1"):
+        assert any(ipaddress.ip_address(ip) in n for n in banned), ip
+    # the same list as Label Studio's own default (read from its source where it is installed)
+    from lsserver import binary
+    exe = binary()
+    src = next(Path(exe).resolve().parent.parent.glob("lib/python3*/site-packages/label_studio/core/utils/io.py"),
+               None) if exe else None
+    if src is None:
+        pytest.skip("Label Studio is not installed")
+    text = src.read_text()
+    start = text.index("default_banned_subnets = [")
+    listed = re.findall(r"'([0-9a-f:.]+/\d+)'", text[start:text.index("]", start)])
+    assert tuple(listed) == DEFAULT_BANNED
