@@ -94,7 +94,7 @@ class Budget:
 class BoundedChannel(HTTPChannel):
     """A connection whose requests count against the server's Budget and must arrive within
     ``request_timeout`` of their first byte; a request over either bound is answered (503, 408) and
-    the connection closed. The server sets ``budget`` and ``limits`` (see ``bound``)."""
+    the connection closed. ``bound`` gives the server its ``budget`` and the check of the deadline."""
 
     request_started: float | None = None  # when the first byte of the request being received arrived
     held = 0  # bytes of this connection's requests counted in the budget

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from labeling.ssrf import banned_subnets
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "kzclassify-test-token"
 USER = "test@kzclassify.local"
@@ -37,18 +39,27 @@ def binary() -> str | None:
 
 
 @contextmanager
-def label_studio(home: Path, timeout: float = 300):
-    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit."""
+def label_studio(home: Path, timeout: float | None = None):
+    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit.
+
+    It must answer within ``timeout`` seconds (default $KZ_LABEL_STUDIO_START_TIMEOUT, else 300: its
+    database migrations take longer on a loaded machine)."""
+    timeout = timeout or float(os.environ.get("KZ_LABEL_STUDIO_START_TIMEOUT", 300))
     exe = binary()
     if not exe:
         raise ServerFailed("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")
     data = home / "data"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")}
+    env = {k: v for k, v in os.environ.items() if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")
+           and not k.endswith(("SSRF_PROTECTION_ENABLED", "BANNED_SUBNETS"))}
     env.update(HOME=str(home), LABEL_STUDIO_BASE_DATA_DIR=str(data), LABEL_STUDIO_USERNAME=USER,
                LABEL_STUDIO_PASSWORD=PASSWORD, LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
-               LABEL_STUDIO_USER_TOKEN=TOKEN, LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
-               LABEL_STUDIO_SSRF_PROTECTION_ENABLED="false")
+               LABEL_STUDIO_USER_TOKEN=TOKEN,
+               # the ML backend runs on 127.0.0.1: the model connection may call local addresses, and SSRF
+               # protection (URL imports, storages, webhooks) stays on with only 127.0.0.1 taken out of its
+               # banned subnets (connecting a model creates a webhook to it: labeling/ssrf.py)
+               LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false", LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS="false",
+               LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS=",".join(banned_subnets("127.0.0.1")))
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen([exe, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
