@@ -34,6 +34,8 @@ from ._morphology import (CLOSE_THEN_VERB, COLON_OPEN, DASH_VERB, MENTION, NAME_
 
 MAX_QUOTE_CHARS = 20_000  # a closing guillemet farther than this is not looked for
 _SHORT = 400  # a range up to which counting its words by str.split is cheaper than the index
+# what \s matches, as a lookup table by code point (no whitespace above U+3000; the last entry stands for them)
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 _OPENS_AFTER = frozenset(" \t\n\u00a0([{:«–—-\u201e")
 
 
@@ -116,8 +118,10 @@ class Doc:
 
     @cached_property
     def _words(self) -> tuple[list[int], list[int]]:
-        spans = [m.span() for m in WORD.finditer(self.text)]
-        return [s for s, _ in spans], [e for _, e in spans]
+        """Starts and ends of the maximal runs of non-space characters (``\\S+``), from the code points."""
+        space = _IS_SPACE[np.minimum(self.code_points, len(_IS_SPACE) - 1)]
+        edges = np.flatnonzero(np.diff(np.concatenate(([True], space, [True])).view(np.int8)))
+        return edges[0::2].tolist(), edges[1::2].tolist()
 
     @property
     def word_starts(self) -> list[int]:
@@ -132,7 +136,9 @@ class Doc:
         (what ``re.finditer(r"\\S+", text[a:b])`` gives, at offsets into the text)."""
         starts, ends = self._words
         i = bisect.bisect_right(ends, a)
-        out = []
+        out: list[tuple[int, int, str]] = []
+        if b <= a:
+            return out
         text = self.text
         while i < len(starts) and starts[i] < b:
             s, e = max(starts[i], a), min(ends[i], b)
@@ -144,16 +150,19 @@ class Doc:
         """Whether ``text[a:b]`` holds anything but whitespace (bisect: no slice of a long range)."""
         starts, ends = self._words
         k = bisect.bisect_right(ends, a)
-        return k < len(starts) and starts[k] < b
+        return b > a and k < len(starts) and starts[k] < b
 
     def next_word(self, pos: int) -> str | None:
         """The word after the whitespace at ``pos`` (``re.match(r"\\s+(\\S+)", text, pos)``), None if
         ``pos`` is not whitespace or nothing follows."""
-        if pos >= self.n or not self.text[pos].isspace():
+        text, n = self.text, self.n
+        if pos >= n or not text[pos].isspace():
             return None
-        starts = self._words[0]
-        k = bisect.bisect_left(starts, pos)
-        return self.text[starts[k]:self._words[1][k]] if k < len(starts) else None
+        pos += 1
+        while pos < n and text[pos].isspace():  # a normalised text has one space between words: no loop
+            pos += 1
+        m = WORD.match(text, pos)
+        return m.group() if m else None
 
     def n_words(self, a: int, b: int) -> int:
         """len(text[a:b].split()) without slicing long ranges."""
@@ -189,7 +198,7 @@ class Doc:
     def breaks_between(self, a: int, b: int) -> int:
         """How many sentence breaks ``text[a:b]`` holds (a mark inside it, then whitespace)."""
         br = self.breaks
-        return bisect.bisect_left(br, b) - bisect.bisect_right(br, a)
+        return max(0, bisect.bisect_left(br, b) - bisect.bisect_right(br, a))
 
     @cached_property
     def _stops(self) -> list[int]:
@@ -235,6 +244,8 @@ class Doc:
         guillemet is the running sum reflected at zero, and at each depth the
         opens and closes alternate, so a stable sort by depth pairs them.
         """
+        if not (len(closes) or len(opens)):
+            return []
         cp = self.code_points
         pos = np.flatnonzero((cp == 0xAB) | (cp == 0xBB))
         if not len(pos):
@@ -262,11 +273,8 @@ class Doc:
     def name_runs(self) -> list[tuple[int, int, str, str]]:
         """(start, end, kind, run) of every capitalised run and president's title, in text order; kind is
         "first_president", "president", "role" (a fixed office) or "name" (a run of capitalised words)."""
-        out = []
-        for m in MENTION.finditer(self.text):
-            kind = next(k for k in ("first", "pres", "role", "name") if m.group(k) is not None)
-            out.append((m.start(), m.end(), _RUN_KINDS[kind], m.group()))
-        return out
+        kinds = _RUN_KINDS  # the pattern's alternatives are its named groups, none nested: lastgroup is the one
+        return [(m.start(), m.end(), kinds[m.lastgroup], m.group()) for m in MENTION.finditer(self.text)]
 
 
 _RUN_KINDS = {"first": "first_president", "pres": "president", "role": "role", "name": "name"}

@@ -75,13 +75,10 @@ def _first_sentence(sents: list[str]) -> int:
     return 0
 
 
-# one alternation of each label's (literal) cues: a single scan per label instead of one per cue
-_CUE_PATTERNS = [(label, re.compile("|".join(map(re.escape, cues)))) for label, cues in type_cues()]
-
-
 def _hits(text: str) -> list[str]:
-    """Labels (guide order, each once) whose cues occur in ``text``."""
-    return [label for label, pattern in _CUE_PATTERNS if pattern.search(text)]
+    """Labels (guide order, each once) whose cues occur in ``text`` (literal cues: ``str`` search, which on
+    the corpus is twice as fast as one regex alternation per label)."""
+    return [label for label, cues in type_cues() if any(c in text for c in cues)]
 
 
 # "<event> барысында / қорытындысы / аясында ...": the event the text names as its frame or setting

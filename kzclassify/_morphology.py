@@ -209,10 +209,17 @@ def strip_case(word: str, known: frozenset[str] | set[str] = frozenset()) -> str
     seen = [c for c in cands if c in known]
     if seen:
         return min(seen, key=len)
-    if word in known and any(word + e in known for e in endings()):
+    if word in known and word in (_inflected_stems(known) if isinstance(known, frozenset)
+                                  else {w[:-len(e)] for w in known for e in _endings_of(w[-7:])}):
         return word  # the release inflects this very form ("Кисида", "Кисиданы"): it is the nominative
     long = [word[: -len(e)] for e in _endings_of(word[-7:]) if len(e) >= 2 and len(word) - len(e) >= 4]
     return long[0] if long else word
+
+
+@lru_cache(maxsize=8)
+def _inflected_stems(known: frozenset[str]) -> frozenset[str]:
+    """Every ``w`` with ``w + ending`` in ``known`` (a release's capitalised words: built once per release)."""
+    return frozenset(w[:-len(e)] for w in known for e in _endings_of(w[-7:]))
 
 
 @lru_cache(maxsize=4096)
@@ -250,7 +257,8 @@ def trailing_title_kind(mention: str) -> str | None:
 
 
 _importing = False
-_DEPENDENT: list = [word_set, word_list, endings, _endings_of, _title_stem, title_kind, trailing_title_kind]
+_DEPENDENT: list = [word_set, word_list, endings, _endings_of, _inflected_stems, _title_stem, title_kind,
+                     trailing_title_kind]
 
 
 def depends_on_lexicon(cached):
