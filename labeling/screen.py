@@ -15,7 +15,8 @@ TAB_PREFIX = "kzclassify"  # push owns the tabs whose title starts with this
 TITLES = {"uncertainty": "kzclassify: least confident first", "corpus": "kzclassify: corpus order"}
 ORDERINGS = {"uncertainty": ["-tasks:data.uncertainty"], "corpus": ["tasks:id"]}
 SHOWN = ("tasks:id", "tasks:data.uncertainty", "tasks:data.review", "tasks:data.type", "tasks:data.first_line")
-WIDTHS = {"tasks:id": 70, "tasks:data.uncertainty": 110, "tasks:data.review": 220, "tasks:data.type": 110}
+WIDTHS = {"tasks:id": 70, "tasks:data.uncertainty": 120, "tasks:data.review": 220, "tasks:data.type": 110,
+          "tasks:data.first_line": 640}
 
 
 def column_ids(client, project_id: int) -> list[str]:

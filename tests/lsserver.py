@@ -38,7 +38,9 @@ def binary() -> str | None:
 
 @contextmanager
 def label_studio(home: Path, timeout: float = 300):
-    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit."""
+    """Start a fresh server with its data under ``home``; yields its URL; stops it on exit.
+    $KZ_LS_START_TIMEOUT (seconds) overrides ``timeout``."""
+    timeout = float(os.environ.get("KZ_LS_START_TIMEOUT", timeout))  # a loaded machine migrates slowly
     exe = binary()
     if not exe:
         raise ServerFailed("Label Studio is not installed: run `make lsvenv` or set KZ_LABEL_STUDIO_BIN")

@@ -132,6 +132,10 @@ def annotate_in_browser(url: str, tab_url: str, shots: Path, user: str = USER, p
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             _login(page, url, user, password)
             page.goto(tab_url)
+            page.get_by_text("Label All Tasks").first.wait_for(timeout=60_000)
+            time.sleep(2)
+            seen["tab_columns"] = [h.strip() for h in page.locator(".lsf-th-content").all_inner_texts() if h.strip()]
+            _shot(page, "labeling_data_manager.png")
             page.get_by_text("Label All Tasks").first.click()
             page.wait_for_selector(".lsf-richtext__line", timeout=60_000)
             time.sleep(2)
@@ -243,6 +247,7 @@ def test_annotator_draws_links_names_and_submits(server, tmp_path, monkeypatch):
     # the canonical field shows for a PERSON too (whenLabelValue="SPEAKER,PERSON"), and is required there
     assert seen["person_canonical_visible"] and seen["person_required_warning"]
     assert seen["quote_name_boxes"] == 0  # a QUOTE has no name: no empty box under it
+    assert seen["tab_columns"] == ["ID", "uncertainty", "type", "first_line"]  # push's tab: these first, no others
     assert seen["relations_panel"] == 1  # one relation, listed in the Relations panel
     assert seen["select_after_create_setting"]
     assert seen["saved_status"] == 201

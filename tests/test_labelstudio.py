@@ -124,6 +124,12 @@ def test_instructions_and_uncertainty_order_on_an_existing_project(server, tmp_p
     assert len(got) == 3
     assert [got[t["data"]["release_id"]].data["uncertainty"] for t in tasks] == [0.1, 0.5, 0.9]
     [view] = [v for v in client.views.list(project=project.id) if v.data["title"].startswith("kzclassify")]
+    # the tab shows the task id and the data fields an annotator picks a task by, nothing else
+    from labeling.screen import SHOWN, column_ids
+    columns = column_ids(client, project.id)
+    assert {"tasks:data.text", "tasks:data.source", "tasks:total_annotations"} <= set(columns)
+    shown = [c for c in columns if c not in view.data["hiddenColumns"]["explore"]]
+    assert shown == [c for c in columns if c in SHOWN] and "tasks:data.first_line" in shown
     want = [got[t["data"]["release_id"]].id for t in reversed(tasks)]
     assert _task_order(server, project.id, view.id) == want
     # "Label All Tasks" (the Data Manager's next_task action, sent without the tab's ordering) follows
