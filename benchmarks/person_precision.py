@@ -76,7 +76,8 @@ def refresh(old: dict, seed: int) -> dict:
             mentions.append({"start": s, "end": e, "text": r.text[s:e],
                              "canonical": {k: v[(s, e)] for k, v in ls.items() if (s, e) in v},
                              "context": r.text[max(0, s - 60):s] + "⟦" + r.text[s:e] + "⟧" + r.text[e:e + 40],
-                             "judgement": prev.get("judgement", "unjudged"), **({"note": prev["note"]} if "note" in prev else {})})
+                             "judgement": prev.get("judgement", "unjudged"),
+                             **({"note": prev["note"]} if "note" in prev else {})})
         out.append({"release_id": r.id, "first_line": r.text.splitlines()[0][:100], "mentions": mentions})
     return {**{k: v for k, v in old.items() if k != "releases"}, "releases": out}
 

@@ -63,7 +63,8 @@ def make_task(release: Release, predictor: Predictor) -> dict:
     }
 
 
-def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto", persons: str = "quotes") -> list[dict]:
+def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto",
+               persons: str = "quotes") -> list[dict]:
     """Tasks for every distinct release in ``paths`` (duplicates across files dropped); ``persons``: the
     PERSON layer of the pre-annotations ("quotes", the default, or "all")."""
     predictor = Predictor(source, persons=persons)

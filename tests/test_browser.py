@@ -99,8 +99,8 @@ def _name_box(page, label, text):
 def _visible_boxes(page, label) -> int:
     """How many name boxes show under the regions labelled ``label``."""
     items = page.locator(".lsf-outliner-item").filter(has=page.locator(".lsf-labels-list", has_text=label))
-    return sum(1 for i in range(items.count())
-               for b in [items.nth(i).locator("input[data-testid=textarea-region-input]")] if b.count() and b.first.is_visible())
+    boxes = [items.nth(i).locator("input[data-testid=textarea-region-input]") for i in range(items.count())]
+    return sum(1 for b in boxes if b.count() and b.first.is_visible())
 
 
 def _login(page, url, user=USER, password=PASSWORD):
