@@ -430,7 +430,7 @@ def test_recipes_read_and_fix_names_in_the_region_list_fix_a_boundary_add_a_quot
     shots = Path(os.environ.get("KZ_SCREENSHOTS_DIR") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     seen = recipes_in_browser(server, r["project"], shots)
-    (shots / "recipe_actions.json").write_text(json.dumps(seen, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp_path / "recipe_actions.json").write_text(json.dumps(seen, ensure_ascii=False, indent=1), encoding="utf-8")
 
     assert seen["speaker_name_read"] == ABE and seen["selected_before_reading"] == 0
     assert seen["quote_name_boxes"] == 0
