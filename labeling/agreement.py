@@ -89,7 +89,10 @@ def agreement(export: list[dict]) -> dict:
 
 
 def prediction_report(export: list[dict]) -> dict:
-    """How far the final annotations are from the predictions they started from."""
+    """How far the final annotations are from the predictions they started from: the type, the quotes
+    (kept, added, removed, re-attributed) and the named spans, SPEAKER and PERSON (``mentions_*``:
+    added, removed, renamed = the canonical name changed; ``person_regions_*``: PERSON regions only).
+    A release is unchanged only if all three are."""
     out = Counter()
     problems: list[str] = []
     for tid, task, text in _tasks(export):
@@ -126,8 +129,28 @@ def prediction_report(export: list[dict]) -> dict:
         out["quotes_added"] += len(fq.keys() - pq.keys())
         out["quotes_removed"] += len(pq.keys() - fq.keys())
         out["quotes_reattributed"] += sum(fq[k] != pq[k] for k in fq.keys() & pq.keys())
-        out["releases_unchanged"] += (f.release_type == p.release_type and fq == pq)
+        # every named span (SPEAKER and PERSON regions) with its canonical name
+        fm, pm = _named_spans(f), _named_spans(p)
+        both = fm.keys() & pm.keys()
+        out["mentions_final"] += len(fm)
+        out["mentions_predicted"] += len(pm)
+        out["mentions_added"] += len(fm.keys() - pm.keys())
+        out["mentions_removed"] += len(pm.keys() - fm.keys())
+        out["mentions_renamed"] += sum(fm[k] != pm[k] for k in both)
+        out["person_regions_added"] += len(fm.keys() - pm.keys() - _speaker_spans(f))
+        out["person_regions_removed"] += len(pm.keys() - fm.keys() - _speaker_spans(p))
+        out["releases_unchanged"] += (f.release_type == p.release_type and fq == pq and fm == pm)
     return {**out, "problems": problems}  # tasks left out, with why
+
+
+def _named_spans(ann) -> dict[tuple[int, int], str]:
+    """(start, end) → canonical name of every SPEAKER and PERSON span of an annotation."""
+    return {(s, e): p.name for p in ann.analysis.people for s, e, _ in p.mentions}
+
+
+def _speaker_spans(ann) -> set[tuple[int, int]]:
+    """The spans of an annotation's SPEAKER regions."""
+    return {(q.mention_start, q.mention_end) for q in ann.quotes}
 
 
 def dataset_stats(export: list[dict]) -> dict:

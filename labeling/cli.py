@@ -37,7 +37,8 @@ def cmd_push(args) -> int:
           f"({r['updated']} with a new uncertainty, {r['predictions_added']} predictions added, "
           f"{r['predictions_updated']} updated)"
           + ("; labeling order: least confident first (uncertainty sampling; "
-             f"Data Manager tab {r['view']} sorted by uncertainty)" if r["view"] else ""))
+             f"Data Manager tab {r['view']} sorted by uncertainty)" if args.order == "uncertainty"
+             else f"; Data Manager tab {r['view']}"))
     return 0
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from .io import atomic_write_json
 from .schema import schema
+from .screen import annotator_tab
 
 DEFAULT_TITLE = "kzclassify releases"
 TOKEN_ENV = "LABEL_STUDIO_API_KEY"
@@ -53,10 +54,6 @@ def find_project(client, title: str):
         if p.title == title:
             return p
     return None
-
-
-ORDER_VIEW = "kzclassify: least confident first"  # the Data Manager tab `push --order uncertainty` keeps
-ORDERING = ["-tasks:data.uncertainty"]
 
 
 def instructions_html() -> str:
@@ -108,26 +105,6 @@ def _model_versions(task) -> set[str]:
     return {(p if isinstance(p, dict) else p.dict()).get("model_version") for p in task.predictions or []}
 
 
-def order_view(client, project_id: int):
-    """Create or update the Data Manager tab that lists the least confident releases first.
-
-    "Label All Tasks" from this tab follows its order (Label Studio labels the
-    tab's tasks in the tab's ordering).
-    """
-    data = {"title": ORDER_VIEW, "ordering": ORDERING}
-    views = list(client.views.list(project=project_id))
-    mine = [v for v in views if (v.data or {}).get("title") == ORDER_VIEW]
-    if mine:
-        v = mine[0]
-        if (v.data or {}).get("ordering") != ORDERING:
-            v = client.views.update(str(v.id), project=project_id, data={**(v.data or {}), **data})
-    else:
-        v = client.views.create(project=project_id, data=data)
-    ids = [v.id] + [x.id for x in views if x.id != v.id]
-    client.views.update_order(ids=ids, project=project_id)  # the first tab is the one a lead opens
-    return v
-
-
 def check_tasks(tasks) -> None:
     """ValueError naming the first task that `push` cannot use (a tasks file made by hand or truncated)."""
     if not isinstance(tasks, list):
@@ -156,11 +133,12 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
     Label Studio 1.23 allows: the project's sampling becomes "Uncertainty
     sampling" over the pushed model version (what "Label All Tasks" follows:
     lowest prediction score first; the score is 1 - uncertainty), and the Data
-    Manager tab :data:`ORDER_VIEW`, first among the tabs, lists the tasks by
-    ``uncertainty`` ("Label Tasks As Displayed" follows it).
+    Manager tab (``screen.annotator_tab``), first among the tabs, lists the tasks by
+    ``uncertainty`` ("Label Tasks As Displayed" follows it). Every push keeps that
+    tab's columns as annotators need them (``screen``).
 
     Returns counts: project, imported, existing, updated, predictions_added,
-    predictions_updated, and view (tab id or None).
+    predictions_updated, and view (the tab's id).
     """
     check_tasks(tasks)
     p = ensure_project(client, title)
@@ -193,14 +171,13 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
             elif same.get("score") != pred.get("score") or same.get("result") != pred["result"]:
                 client.predictions.update(same["id"], result=pred["result"], score=pred.get("score"))
                 n["predictions_updated"] += 1
-    view = None
     if order == "uncertainty":
         versions = Counter(x.get("model_version") for t in tasks for x in t.get("predictions") or [])
         settings = {"sampling": "Uncertainty sampling"}
         if versions:
             settings["model_version"] = versions.most_common(1)[0][0]
         client.projects.update(p.id, **settings)
-        view = order_view(client, p.id).id
+    view = annotator_tab(client, p.id, order).id
     return {"project": p.id, "imported": len(new), "existing": len(tasks) - len(new), "view": view,
             **{k: n[k] for k in ("updated", "predictions_added", "predictions_updated")}}
 

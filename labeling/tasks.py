@@ -43,8 +43,8 @@ def first_line(text: str, limit: int = 120) -> str:
 
 
 def make_task(release: Release, predictor: Predictor) -> dict:
-    """One Label Studio task: data (text, its first line, release id, where it comes from, uncertainty)
-    and one prediction.
+    """One Label Studio task: data (text, uncertainty, the predicted type, the text's first line, release
+    id, where it comes from) and one prediction.
 
     ``uncertainty`` is 1 - margin, the margin being the gap between the two best release-type
     probabilities: 0 = the model is sure, 1 = a coin flip between two types (the rule baseline's
@@ -54,14 +54,17 @@ def make_task(release: Release, predictor: Predictor) -> dict:
     """
     pred = predictor.prediction(release.text)
     origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
+    predicted = next((r["value"]["choices"][0] for r in pred["result"] if r["type"] == "choices"), "")
+    # the keys' order is the Data Manager's column order (labeling/screen.py): uncertainty, type, first line
     return {
-        "data": {"text": release.text, "first_line": first_line(release.text), "release_id": release.id,
-                 "source": origin, "uncertainty": round(1.0 - pred.get("margin", 0.0), 3)},
+        "data": {"text": release.text, "uncertainty": round(1.0 - pred.get("margin", 0.0), 3), "type": predicted,
+                 "first_line": first_line(release.text), "release_id": release.id, "source": origin},
         "predictions": [pred],
     }
 
 
-def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto", persons: str = "quotes") -> list[dict]:
+def make_tasks(paths: list[str | Path], source: str = "model", fmt: str = "auto",
+               persons: str = "quotes") -> list[dict]:
     """Tasks for every distinct release in ``paths`` (duplicates across files dropped); ``persons``: the
     PERSON layer of the pre-annotations ("quotes", the default, or "all")."""
     predictor = Predictor(source, persons=persons)

@@ -318,3 +318,25 @@ def test_readings_become_annotations_with_exact_offsets(tmp_path):
     f.write_text(json.dumps(r, ensure_ascii=False) + "\n{broken\n", encoding="utf-8")
     with pytest.raises(ReadingError, match=":2: not JSON"):
         load_readings(f)
+
+
+def test_prediff_counts_person_and_canonical_fixes():
+    """A release whose only fix is a PERSON's name, or a removed PERSON, is not unchanged."""
+    from labeling.agreement import prediction_report
+    a = _people_analysis()
+    pred = to_results(a, origin="prediction", persons="all")
+
+    def task(result):
+        return {"id": 1, "data": {"text": PEOPLE_TEXT}, "predictions": [{"id": 9, "result": pred}],
+                "annotations": [{"id": 1, "parent_prediction": 9, "result": result}]}
+
+    same = prediction_report([task(to_results(a))])
+    assert same["releases_unchanged"] == 1 and same["mentions_renamed"] == 0
+    renamed = copy.deepcopy(to_results(a))
+    guest = next(r for r in renamed if r.get("from_name") == "canonical" and r["value"]["text"] == ["Такэси Ясуда"])
+    guest["value"]["text"] = ["Такэси Ясуда-сан"]
+    r = prediction_report([task(renamed)])
+    assert (r["releases_unchanged"], r["mentions_renamed"], r["quotes_reattributed"]) == (0, 1, 0)
+    dropped = [x for x in to_results(a) if x.get("id") != guest["id"]]
+    r = prediction_report([task(dropped)])
+    assert (r["releases_unchanged"], r["person_regions_removed"], r["mentions_removed"]) == (0, 1, 1)

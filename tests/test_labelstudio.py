@@ -124,6 +124,12 @@ def test_instructions_and_uncertainty_order_on_an_existing_project(server, tmp_p
     assert len(got) == 3
     assert [got[t["data"]["release_id"]].data["uncertainty"] for t in tasks] == [0.1, 0.5, 0.9]
     [view] = [v for v in client.views.list(project=project.id) if v.data["title"].startswith("kzclassify")]
+    # the tab shows the task id and the data fields an annotator picks a task by, nothing else
+    from labeling.screen import SHOWN, column_ids
+    columns = column_ids(client, project.id)
+    assert {"tasks:data.text", "tasks:data.source", "tasks:total_annotations"} <= set(columns)
+    shown = [c for c in columns if c not in view.data["hiddenColumns"]["explore"]]
+    assert shown == [c for c in columns if c in SHOWN] and "tasks:data.first_line" in shown
     want = [got[t["data"]["release_id"]].id for t in reversed(tasks)]
     assert _task_order(server, project.id, view.id) == want
     # "Label All Tasks" (the Data Manager's next_task action, sent without the tab's ordering) follows
@@ -302,8 +308,10 @@ PEOPLE_RELEASE = (
 
 
 def test_pushed_prediction_marks_every_mention_of_a_person(server, tmp_path, monkeypatch):
-    """Push a release naming the President four ways: its prediction carries a PERSON region with the
-    canonical name for each mention that is not the quote's SPEAKER; accepted and pulled, they are the people."""
+    """Push a release naming the President four ways with the full PERSON layer (``--persons all``): its
+    prediction carries a PERSON region with the canonical name for each mention that is not the quote's
+    SPEAKER (the title written right before his name is not one of its own); accepted and pulled, they
+    are the people."""
     import json
 
     from labeling.cli import main
@@ -314,7 +322,8 @@ def test_pushed_prediction_marks_every_mention_of_a_person(server, tmp_path, mon
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
     corpus = tmp_path / "c.txt"
     corpus.write_text(PEOPLE_RELEASE, encoding="utf-8")
-    assert main(["push", str(corpus), "--url", server, "--project", "kz people", "--source", "model"]) == 0
+    assert main(["push", str(corpus), "--url", server, "--project", "kz people", "--source", "model",
+                 "--persons", "all"]) == 0
     client = connect(server, TOKEN)
     project = find_project(client, "kz people")
     [t] = list(client.tasks.list(project=project.id, fields="all"))
@@ -325,8 +334,9 @@ def test_pushed_prediction_marks_every_mention_of_a_person(server, tmp_path, mon
                if r.get("type") == "labels"]
     president = ["Қасым-Жомарт Тоқаев"]
     assert ("SPEAKER", "Қазақстан Президенті", president) in regions
-    for mention in ("Мемлекет басшысы", "Қасым-Жомарт Тоқаев", "Тоқаевқа"):
+    for mention in ("Қасым-Жомарт Тоқаев", "Тоқаевқа"):
         assert ("PERSON", mention, president) in regions
+    assert not any(label == "PERSON" and said == "Мемлекет басшысы" for label, said, _ in regions)
     assert all(c for label, _, c in regions if label == "PERSON")  # every PERSON carries its canonical name
 
     # the annotator accepts the pre-annotation as it is (the UI saves the regions as manual results)
@@ -344,8 +354,8 @@ def test_pushed_prediction_marks_every_mention_of_a_person(server, tmp_path, mon
     [q] = ann.quotes
     tokayev = people[q.person]
     assert tokayev.name == "Қасым-Жомарт Тоқаев" and q.speaker == tokayev.name
-    # the name right after the title in the lead is a mention of its own (line 1), as is the one in line 2
-    assert [m[2] for m in tokayev.mentions] == ["Мемлекет басшысы", "Қасым-Жомарт Тоқаев", "Қасым-Жомарт Тоқаев",
+    # the name in the lead (line 1) and the one in line 2, the SPEAKER, the dative
+    assert [m[2] for m in tokayev.mentions] == ["Қасым-Жомарт Тоқаев", "Қасым-Жомарт Тоқаев",
                                                 "Қазақстан Президенті", "Тоқаевқа"]
     assert all(text[s:e] == said for p in people for s, e, said in p.mentions)
     assert people == from_results(pred["result"], text).analysis.people  # what was predicted, unchanged
