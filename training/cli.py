@@ -126,9 +126,10 @@ def _parser():
     e.add_argument("--ref", default="champion", help="version number or alias")
     e.add_argument("--store", default=None)
     e.set_defaults(func=cmd_export)
-    from . import pyfunc, score  # the end-to-end MLflow model and batch scoring (issue 16)
+    from . import pyfunc, score, simulate  # the end-to-end MLflow model and batch scoring (issue 16)
     pyfunc.add_parser(sub)
     score.add_parser(sub)
+    simulate.add_parser(sub)
     return p
 
 

@@ -151,6 +151,8 @@ def retrain(project_export: list[dict] | None, *, store: str | None = None, comm
 
     from . import quotes, release_type
     t0 = time.time()
+    say = log
+    log = lambda msg: say(f"[{time.time() - t0:5.0f} s] {msg}")  # noqa: E731
     repeats = repeats or release_type.REPEATS
     seeds = release_type.seeds(repeats)
     merged: Merged = merge(load_json(committed), project_export)
