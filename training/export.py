@@ -11,8 +11,6 @@ from kzclassify._features import type_input
 from kzclassify._model import MANIFEST_FORMAT, file_sha256
 from paths import CORPUS, MODELS
 
-from . import tracking
-
 TOKENEXP = r"[\p{L}\p{N}_]{2,}"
 
 
