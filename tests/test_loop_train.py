@@ -78,7 +78,7 @@ def test_folds_depend_on_the_release_id_alone():
 # --- the loop on a real MLflow store (slow) ---------------------------------------------------------------
 
 PER_TYPE = 8
-RECIPE = "structure_svc"  # the cheapest candidate: the test measures the loop, not the model
+RECIPE = "tfidf_word_lr"  # no inner calibration folds (a shuffled slice can leave a fold with <3 of a type)
 
 
 def _slice(export: list) -> list:
@@ -129,12 +129,11 @@ def _artifact_sha(loop, generation: int) -> dict:
 
     from training import registry
     out = {}
-    c = registry.client(loop["store"])
+    registry.client(loop["store"])  # points MLflow at the test's store
     for slot, mv in registry.resolve(str(generation), loop["store"]).items():
         with tempfile.TemporaryDirectory() as td:
             p = Path(mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path="model_dir", dst_path=td))
             out.update({f"{slot}/{k}": v for k, v in _sha(p).items()})
-    assert c is not None
     return out
 
 

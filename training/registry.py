@@ -346,11 +346,13 @@ def rollback(store=None, models_dir: Path = MODELS) -> Moved:
 
 def champion_rows(store=None) -> tuple[list[dict] | None, dict | None]:
     """The current champion's training rows (the ``data/training_rows.json`` artifact of its retraining) and
-    its release-type version's tags/params; (None, None) when there is no champion."""
+    its release-type version's tags/params; (None, None) when there is no restorable champion."""
     import mlflow
     c = client(store)
     mv = _alias_version(c, SLOTS["release_type"], CHAMPION)
-    if mv is None:
+    if mv is None or "model_generation" not in mv.tags:
+        # none, or one registered before model folders were run artifacts: it cannot be restored byte for
+        # byte, so it is no reference for the gate (the retraining becomes the first restorable champion)
         return None, None
     run = c.get_run(mv.run_id)
     info = {"version": mv.version, "run_id": mv.run_id, "chosen": run.data.params.get("chosen"),
