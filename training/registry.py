@@ -182,7 +182,7 @@ def _stage(c, versions: dict, models_dir: Path) -> Path:
     try:
         if models_dir.is_dir():
             for entry in models_dir.iterdir():
-                if entry.name not in versions and not entry.name.startswith("."):
+                if entry.name not in versions:  # hidden files too (models/.gitkeep)
                     (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, stage / entry.name)
         for slot, mv in versions.items():
             with tempfile.TemporaryDirectory(dir=stage) as td:
