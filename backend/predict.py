@@ -55,8 +55,9 @@ def task_text(task, index: int, sc: Schema) -> str:
 
 
 def predict(tasks, sc: Schema, analyzer: Analyzer) -> list[dict]:
-    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the type's margin,
-    with ``runner_up`` and ``margin``). Every text is checked before any is analysed.
+    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the calibrated
+    confidence, as ``labeling push`` writes it, with ``runner_up``, ``margin``, ``needs_review`` and
+    ``review``). Every text is checked before any is analysed.
 
     Raises RequestError for a bad task (naming it), kzclassify.ModelError when a model fails to load.
     """

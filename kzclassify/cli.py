@@ -14,6 +14,7 @@ import time
 
 from ._version import __version__
 from ._api import Analyzer, warnings_for
+from ._calibration import ReviewTargetError
 from ._model import ModelError
 from .corpus import CorpusError, Release, decode, is_corpus_text, read_releases, releases_from_chunks, split_corpus
 
@@ -35,7 +36,8 @@ def _err(msg: str) -> None:
 def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
     base = {"id": r.id, "source": r.source, "index": r.index}
     if args.cmd == "quotes":
-        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.text)]}
+        quotes = [q for q in analyzer.extract_quotes(r.text) if q.needs_review or not args.review]
+        return {**base, "quotes": [q.to_dict() for q in quotes]} if quotes or not args.review else None
     if args.cmd == "classify":
         rt = analyzer.classify(r.text)
         rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.text))}
@@ -44,7 +46,14 @@ def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
         rt, rec = a.release_type, {**base, **a.to_dict()}
     if args.below is not None and (rt.label is None or rt.score >= args.below):
         return None  # --below: only the releases a person should check
+    if args.review and not rec.get("needs_review", rt.needs_review):
+        return None  # --review: only what the review flag sends to a person
     return rec
+
+
+def _mark(d: dict) -> str:
+    """The --pretty mark of a flagged type or quote: its reasons."""
+    return f"  [review: {', '.join(d['reasons'])}]" if d.get("needs_review") else ""
 
 
 def _pretty(rec: dict) -> str:
@@ -52,10 +61,10 @@ def _pretty(rec: dict) -> str:
     rt = rec.get("release_type")
     if rt:
         second = f", runner-up {rt['runner_up']} (margin {rt['margin']:.2f})" if rt.get("runner_up") else ""
-        lines.append(f"  type: {rt['label']}  ({rt['score']:.2f}{second})")
+        lines.append(f"  type: {rt['label']}  ({rt['score']:.2f}{second}){_mark(rt)}")
     for q in rec.get("quotes", []):
         text = q["text"] if len(q["text"]) <= 70 else q["text"][:67] + "..."
-        lines.append(f"  «{text}» — {q['speaker'] or '?'} ({q['score']:.2f})")
+        lines.append(f"  «{text}» — {q['speaker'] or '?'} ({q['score']:.2f}){_mark(q)}")
     for w in rec.get("warnings", []):
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
@@ -139,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="auto: a file containing /// is a corpus, otherwise one release")
         s.add_argument("--pretty", action="store_true", help="a table for people instead of JSON Lines")
         s.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+        s.add_argument("--review", action="store_true",
+                       help="only what needs a person's review (needs_review), with the reasons")
+        s.add_argument("--review-target", type=_review_target, default=None, metavar="P",
+                       help="accuracy the review flag holds on what it does not flag (CV), for both models, or "
+                            "release_type=P,quote_speaker=Q (default: the models' own, 0.98 and 0.99)")
         if name != "quotes":
             s.add_argument("--below", type=_probability, default=None, metavar="P",
                            help="only releases whose type probability is below P (0-1): the ones to send to a person")
@@ -148,6 +162,19 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="shipped model versions, metrics and checksums (exit 3 if a model is broken)"
                    ).set_defaults(func=cmd_info)
     return p
+
+
+def _review_target(s: str) -> float | dict:
+    """``0.95`` (both models) or ``release_type=0.95,quote_speaker=0.97``."""
+    if "=" not in s:
+        return _probability(s)
+    out = {}
+    for part in s.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() not in ("release_type", "quote_speaker"):
+            raise argparse.ArgumentTypeError(f"{key.strip()!r} is not a model (release_type or quote_speaker)")
+        out[key.strip()] = _probability(value.strip())
+    return out
 
 
 def _probability(s: str) -> float:
@@ -169,12 +196,15 @@ def main(argv: list[str] | None = None) -> int:
         _err("error: standard output is closed; redirect it to a file")
         return 2
     try:
-        code = args.func(args, Analyzer(args.model_dir))
+        code = args.func(args, Analyzer(args.model_dir, review_target=getattr(args, "review_target", None)))
         sys.stdout.flush()
         return code
     except ModelError as e:
         _err(f"error: {e}")
         return 3
+    except ReviewTargetError as e:
+        _err(f"error: --review-target: {e}")
+        return 2
     except BrokenPipeError:  # `kzclassify ... | head`: the reader left, which is not an error
         _silence_stdout()
         return 0

@@ -35,19 +35,20 @@ class Predictor:
 
 
 def make_task(release: Release, predictor: Predictor) -> dict:
-    """One Label Studio task: data (text, release id, where it comes from, uncertainty) and one prediction.
+    """One Label Studio task: data (text, release id, where it comes from, uncertainty, review) and one prediction.
 
-    ``uncertainty`` is 1 - margin, the margin being the gap between the two best release-type
-    probabilities: 0 = the model is sure, 1 = a coin flip between two types (the rule baseline's
-    probabilities are fixed priors). The prediction's score is the margin, so Label Studio's
-    uncertainty sampling (lowest score first) follows the same order. ``source`` is the corpus file
-    name and the release's position in it (no machine path).
+    The prediction's score is its calibrated confidence (``ls_format.confidence``: the probability of its
+    least certain part, the release type or a quote's speaker); ``uncertainty`` is 1 - score, so Label
+    Studio's uncertainty sampling (lowest score first) and the Data Manager's ``uncertainty`` column
+    agree. ``review`` holds the reasons a person should check it ("" when the review flag is off: see
+    docs/scores.md), for a Data Manager column. ``source`` is the corpus file name and the release's
+    position in it (no machine path).
     """
     pred = predictor.prediction(release.text)
     origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
     return {
         "data": {"text": release.text, "release_id": release.id, "source": origin,
-                 "uncertainty": round(1.0 - pred["margin"], 3)},
+                 "uncertainty": round(1.0 - pred["score"], 3), "review": pred.get("review", "")},
         "predictions": [pred],
     }
 

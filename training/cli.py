@@ -27,6 +27,7 @@ def cmd_train(args) -> int:
         if not args.no_export:
             m = export_fn(r.version, store=args.store)
             (MODELS / folder / "CARD.md").write_text(card(r), encoding="utf-8")
+            export.card_figures(r.run_id, MODELS / folder)
             print(f"exported {m['model_version']} → models/{folder} (parity {m['parity']})")
     if args.cmd == "all" and not args.no_export:  # the end-to-end pyfunc wraps the wheel built from models/ as now
         from . import pyfunc

@@ -240,7 +240,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                            "n_releases": len(rows), "seed": SEED,
                            "n_train_split": int((split == "train").sum()), "n_test_split": int((split == "test").sum()),
                            "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE})
-        table, preds = {}, {}
+        table, preds, oof = {}, {}, {}
         # the transparent rule baseline has no parameters: its predictions are the same in every fold and repeat
         rule_pred = np.array([rule_type(t)[0] for t in texts])
         rule_m = evaluate.classification_metrics(y, rule_pred, labels)
@@ -258,6 +258,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             for i, s in enumerate(runs):
                 pred, proba = _cv_once(factory, X, y, folds, s)
                 reps.append(evaluate.classification_metrics(y, pred, labels))
+                oof.setdefault(name, []).append((pred, proba))
                 if i == 0:
                     preds[name] = (pred, proba)
             est = factory().fit([x for x, m in zip(X, fit_mask) if m], y[fit_mask])
@@ -328,6 +329,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             onx = onnx_from_sklearn(final, labels=list(final.classes_))
             (d / "model.onnx").write_bytes(onx.SerializeToString())
             parity = check_parity(final, d / "model.onnx", texts)
+            shipped["calibration"] = calibrate_type(oof[chosen], y, final, d, corpus_texts(), chosen)
             evaluate.write_json(d / "parity.json", parity)
             mlflow.log_metrics({"parity_max_abs_diff": parity["max_abs_diff"],
                                 "parity_label_mismatches": parity["label_mismatches"]})
@@ -342,3 +344,31 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             client.set_registered_model_alias(MODEL_NAME, "champion", mv.version)
         return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest, families, growth,
                       paired, len(runs), BEFORE, folds)
+
+
+def type_records(oof: list, y: np.ndarray) -> list:
+    """Out-of-fold records of every repeat: the top label's raw probability and whether it was right."""
+    from .calibrate import Records
+    n = len(y)
+    return [Records(np.arange(n), proba.max(1), (pred == y).astype(float), np.full(n, "", dtype=object))
+            for pred, proba in oof]
+
+
+def corpus_texts() -> list[str]:
+    from kzclassify.corpus import read_corpus
+    from paths import CORPUS
+    return [r.text for r in read_corpus(CORPUS)]
+
+
+def calibrate_type(oof: list, y: np.ndarray, final, d: Path, texts: list[str], chosen: str) -> dict:
+    """Fit the release-type calibrator and review threshold on the repeated-CV predictions, check its
+    numpy form against sklearn on every corpus release, write the artifacts into ``d`` and log them."""
+    from kzclassify._calibration import DEFAULT_TARGETS
+
+    from . import calibrate
+    out = calibrate.fit_all("release_type", type_records(oof, y), DEFAULT_TARGETS["release_type"])
+    raw = final.predict_proba([type_input(t) for t in texts]).max(1)
+    out.data["parity"] = calibrate.parity(out.final, out.data, raw)
+    calibrate.plots(out, d, f"release type ({chosen})")
+    calibrate.log(out)
+    return calibrate.summary(out)
