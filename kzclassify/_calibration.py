@@ -5,8 +5,8 @@ It holds, fitted in training on out-of-fold predictions:
 
 - ``calibrator``: a map from the model's raw score to the probability that the answer is right —
   ``{"method": "isotonic", "x": [...], "y": [...]}`` (piecewise linear, clipped at the ends, as
-  sklearn's IsotonicRegression predicts) or ``{"method": "platt", "a": .., "b": ..}`` (sigmoid of
-  ``a·logit(x) + b``). For the release type the raw score is the top label's probability; for a
+  sklearn's IsotonicRegression predicts), ``{"method": "platt", "a": .., "b": ..}`` (sigmoid of
+  ``a·logit(x) + b``) or ``{"method": "beta", "a", "b", "c"}`` (sigmoid of ``a·ln x − b·ln(1−x) + c``). For the release type the raw score is the top label's probability; for a
   quote it is the attribution's raw score, with one calibrator per resolution path
   (``Quote.resolved_by``) that had enough quotes in training and ``"*"`` for the others.
 - ``review``: the risk–coverage table of repeated CV (``threshold``, ``coverage`` = share not
@@ -55,8 +55,9 @@ def apply(cal: dict, x) -> np.ndarray:
         xs, ys = np.asarray(cal["x"], dtype=np.float64), np.asarray(cal["y"], dtype=np.float64)
         return np.interp(np.clip(x, xs[0], xs[-1]), xs, ys)
     if method == "platt":
-        z = np.log(np.clip(x, EPS, 1 - EPS)) - np.log1p(-np.clip(x, EPS, 1 - EPS))
-        return 1.0 / (1.0 + np.exp(-(cal["a"] * z + cal["b"])))
+        return _sigmoid(cal["a"] * logit(x) + cal["b"])
+    if method == "beta":
+        return _sigmoid(beta_features(x) @ np.array([cal["a"], cal["b"]]) + cal["c"])
     if method == "identity":
         return np.clip(x, 0.0, 1.0)
     raise ValueError(f"unknown calibration method {method!r}")
@@ -66,6 +67,16 @@ def logit(x) -> np.ndarray:
     """The Platt calibrator's input, shared with training (the same clip)."""
     x = np.clip(np.asarray(x, dtype=np.float64), EPS, 1 - EPS)
     return np.log(x) - np.log1p(-x)
+
+
+def beta_features(x) -> np.ndarray:
+    """The beta calibrator's inputs (Kull et al. 2017): ``ln x`` and ``-ln(1 - x)``, shape (..., 2)."""
+    x = np.clip(np.asarray(x, dtype=np.float64), EPS, 1 - EPS)
+    return np.stack([np.log(x), -np.log1p(-x)], axis=-1)
+
+
+def _sigmoid(z) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def calibrate_type_scores(cal: dict, raw: dict[str, float]) -> dict[str, float]:

@@ -70,7 +70,7 @@ def _quote_records(rows):
     return np.array(raw), np.array(path, dtype=object), np.array(ok)
 
 
-@pytest.mark.parametrize("method", ["isotonic", "platt"])
+@pytest.mark.parametrize("method", ["isotonic", "platt", "beta"])
 def test_calibrator_parity_on_the_whole_corpus(rows, method):
     """The training code's calibrators (sklearn) and kzclassify's numpy application of their JSON give the same
     probabilities on every corpus release's raw type score and every quote's raw speaker score."""

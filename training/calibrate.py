@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kzclassify._calibration import CALIBRATION_FORMAT, ReviewTargetError, apply, logit, review_row, threshold_for
+from kzclassify._calibration import (CALIBRATION_FORMAT, ReviewTargetError, apply, beta_features, logit, review_row,
+                                     threshold_for)
 
 from . import evaluate
 
-METHODS = ("isotonic", "platt")
+METHODS = ("isotonic", "platt", "beta")
 FOLDS = 5  # calibration cross-fitting folds (over releases)
 MIN_PATH = 40  # a resolution path with this many quotes gets its own calibrator
 GRID = np.round(np.arange(0.0, 1.0001, 0.005), 3)  # thresholds of the risk–coverage table
@@ -59,16 +60,20 @@ class Fitted:
         elif method == "isotonic":
             self._sk = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(x, y)
             self.data = {"method": "isotonic", "x": self._sk.X_thresholds_.tolist(), "y": self._sk.y_thresholds_.tolist()}
-        else:
+        elif method == "platt":
             self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(logit(x)[:, None], y)
             self.data = {"method": "platt", "a": float(self._sk.coef_[0, 0]), "b": float(self._sk.intercept_[0])}
+        else:
+            self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(beta_features(x), y)
+            a, b = self._sk.coef_[0]
+            self.data = {"method": "beta", "a": float(a), "b": float(b), "c": float(self._sk.intercept_[0])}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self._sk is None:
             return apply(self.data, x)
         if self.method == "isotonic":
             return self._sk.predict(np.asarray(x, dtype=np.float64))
-        return self._sk.predict_proba(logit(x)[:, None])[:, 1]
+        return self._sk.predict_proba(logit(x)[:, None] if self.method == "platt" else beta_features(x))[:, 1]
 
 
 class PathCalibrator:
@@ -264,7 +269,7 @@ def plots(out, d, title: str) -> None:
                 label=f"{label}: ECE {e['ece']:.3f}")
     ax.set_xlabel("score (10 bins)")
     ax.set_ylabel("share right")
-    ax.set_title(f"{title}: reliability (out-of-fold, repeated CV)")
+    ax.set_title(f"{title}\nreliability (out-of-fold, repeated CV)", fontsize=10)
     ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(d / "reliability_calibrated.png", dpi=110)
@@ -278,7 +283,7 @@ def plots(out, d, title: str) -> None:
     ax.axhline(out.data["review"]["target"], ls=":", color="red")
     ax.set_xlabel("coverage (share not flagged)")
     ax.set_ylabel("accuracy on what is not flagged")
-    ax.set_title(f"{title}: risk–coverage (repeated CV)")
+    ax.set_title(f"{title}\nrisk–coverage (repeated CV)", fontsize=10)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     fig.savefig(d / "risk_coverage.png", dpi=110)
