@@ -69,8 +69,9 @@ def check_batch(texts: list[str], limits: Limits) -> None:
 
 
 def predict(tasks, sc: Schema, analyzer: Analyzer, limits: Limits | None = None) -> list[dict]:
-    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the type's margin,
-    with ``runner_up`` and ``margin``). Every text is checked, and the batch against ``limits``, before
+    """One prediction per task, in order (``labeling.ls_format.to_prediction``: score = the calibrated
+    confidence, as ``labeling push`` writes it, with ``runner_up``, ``margin``, ``needs_review`` and
+    ``review``). Every text is checked, and the batch against ``limits``, before
     any is analysed; past ``limits.deadline`` seconds the request stops between two tasks (503).
 
     Raises RequestError for a bad task (naming it) or a request over a limit, kzclassify.ModelError

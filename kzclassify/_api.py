@@ -4,12 +4,15 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ._attribution import FEATURES, attribute_people
 from ._doc import Doc
+from ._calibration import (DEFAULT_TARGETS, Calibration, calibrate_quote_score, calibrate_type_scores,
+                           read_calibration, review_analysis, review_quote, review_release_type, text_reasons)
 from ._features import type_input
 from ._model import LoadedModel, ModelError, load_model, model_root
 from ._text import looks_kazakh
@@ -86,12 +89,20 @@ class Analyzer:
     Models load on first use (thread-safe, once); ``load()`` loads them now. The release-type model's
     kind (TF-IDF text classifier or transformer) is read from its manifest. Every method raises
     ``ModelError`` when a model is missing or corrupt, ``TypeError``/``ValueError`` for bad text.
+
+    Scores are calibrated and results carry ``needs_review`` with reasons (``_calibration``): the review
+    thresholds are the ones repeated CV says hold ``review_target`` — the accuracy of what is not
+    flagged; a number for both models or ``{"release_type": p, "quote_speaker": q}``; default the
+    targets training used (0.98, 0.99). ``ReviewTargetError`` (a ValueError) when no threshold holds it.
     """
 
-    def __init__(self, model_dir: str | Path | None = None):
+    def __init__(self, model_dir: str | Path | None = None, review_target: float | dict | None = None):
         self.model_dir = Path(model_dir) if model_dir is not None else model_root()
+        self.review_target = _targets(review_target)
         self._lock = threading.Lock()
         self._models: dict[str, LoadedModel] = {}
+        self._calibrations: dict[str, Calibration | None] = {}
+        self._thresholds: dict[str, dict | None] = {}
 
     def _model(self, name: str) -> LoadedModel:
         m = self._models.get(name)
@@ -103,8 +114,23 @@ class Analyzer:
                     if name == "quote_speaker" and tuple(m.manifest.get("features", FEATURES)) != FEATURES:
                         raise ModelError(f"{m.path}: the ranker was trained on features "
                                          f"{m.manifest['features']}, this kzclassify computes {list(FEATURES)}")
+                    cal = read_calibration(m.path.parent, m.manifest)
+                    self._thresholds[name] = cal.threshold(self.review_target.get(name)) if cal else None
+                    self._calibrations[name] = cal
                     self._models[name] = m
         return m
+
+    def review_thresholds(self) -> dict[str, dict | None]:
+        """Per model the row of its CV risk–coverage table in use: ``threshold``, ``coverage`` and
+        ``accuracy`` on what is not flagged (None for a model shipped without calibration)."""
+        self.load()
+        return dict(self._thresholds)
+
+    def _review_of(self, name: str) -> tuple[Calibration | None, float | None]:
+        """The model's calibration and review threshold (the model loaded first)."""
+        self._model(name)
+        row = self._thresholds[name]
+        return self._calibrations[name], (row["threshold"] if row else None)
 
     def load(self) -> "Analyzer":
         """Load every model now (fail early with a ModelError naming the file)."""
@@ -119,16 +145,22 @@ class Analyzer:
 
     def classify_many(self, texts) -> list[ReleaseType]:
         """Release types for many texts, in batches of ``BATCH`` per ONNX call."""
-        return self._classify([clean_surrogates(_check_text(t))[0] for t in texts])  # a lone surrogate: U+FFFD
+        texts = [_check_text(t) for t in texts]
+        return self._classify([clean_surrogates(t)[0] for t in texts], None, [text_reasons(warnings_for(t)) for t in texts])
 
-    def _classify(self, texts: list[str], docs: list[Doc] | None = None) -> list[ReleaseType]:
-        """Release types of surrogate-free texts; ``docs`` their Docs when the caller built them."""
+    def _classify(self, texts: list[str], docs: list[Doc] | None = None,
+                  why: list[tuple[str, ...]] | None = None) -> list[ReleaseType]:
+        """Release types of surrogate-free texts (a lone surrogate read as U+FFFD), calibrated and reviewed;
+        ``docs`` their Docs when the caller built them, ``why`` the reasons their input gives for review."""
+        why = why or [()] * len(texts)
         m = self._model("release_type")
+        cal, threshold = self._review_of("release_type")
         out: list[ReleaseType | None] = [None] * len(texts)
         idx = [i for i, t in enumerate(texts) if t.strip()]
         for i, t in enumerate(texts):
             if not t.strip():
-                out[i] = ReleaseType(None, 0.0, {label: 0.0 for label in m.labels}, None, 0.0)
+                out[i] = review_release_type(ReleaseType(None, 0.0, {label: 0.0 for label in m.labels}, None, 0.0),
+                                             threshold, why[i])
         for b in range(0, len(idx), BATCH):
             chunk = idx[b:b + BATCH]
             if m.manifest.get("kind") == "transformer-classifier":
@@ -138,7 +170,11 @@ class Analyzer:
                 x = np.array([type_input(docs[i] if docs else texts[i]) for i in chunk], dtype=object).reshape(-1, 1)
                 proba = m.session.run(None, {"text": x})[1]
             for row, i in zip(proba, chunk):
-                out[i] = ReleaseType.from_scores({label: float(p) for label, p in zip(m.labels, row)})
+                rt = ReleaseType.from_scores({label: float(p) for label, p in zip(m.labels, row)})
+                if cal is not None:  # calibrated: the label and runner-up stay, the scores become probabilities
+                    sc = calibrate_type_scores(cal.data["calibrator"], rt.scores)
+                    rt = ReleaseType(rt.label, sc[rt.label], sc, rt.runner_up, sc[rt.label] - sc.get(rt.runner_up, 0.0))
+                out[i] = review_release_type(rt, threshold, why[i])
         return out  # type: ignore[return-value]
 
     def classify(self, text: str) -> ReleaseType:
@@ -156,15 +192,24 @@ class Analyzer:
     def _quotes_and_people(self, text: str, date=None, norm: Normalized | None = None,
                            doc: Doc | None = None) -> tuple[list[Quote], tuple[Person, ...]]:
         """Normalised once at the entrance (line breaks, spaces, surrogates), one Doc for every stage;
-        offsets back into ``text``."""
+        offsets back into ``text``; each quote's score calibrated and reviewed."""
         if not kazakh_rules_apply(text):
             return [], ()
         norm = norm or normalize(text)
         doc = doc or Doc(norm.text)
-        return in_caller_text(text, lambda t: attribute_people(doc, self._score_candidates, date), norm)
+        quotes, people = in_caller_text(text, lambda t: attribute_people(doc, self._score_candidates, date), norm)
+        cal, threshold = self._review_of("quote_speaker")
+        why = text_reasons(warnings_for(text)) if quotes else ()
+        out = []
+        for q in quotes:
+            if cal is not None:  # the raw path score → the probability that the speaker is right
+                score = calibrate_quote_score(cal.data, q.resolved_by, q.score) if q.resolved_by != "none" else 0.0
+                q = replace(q, score=score)
+            out.append(review_quote(q, threshold, why))
+        return out, people
 
     def analyze(self, text: str, date=None) -> Analysis:
-        """Release type, quotes and people of one text, with warnings about unusual input.
+        """Release type, quotes and people of one text, with warnings about unusual input and the review flag.
 
         ``date``: the release's date (``datetime.date``/``datetime`` or an ISO string such as "2019-03-20").
         "Мемлекет басшысы", "Президент" are the president in office that day (Nazarbayev before 20 March
@@ -174,7 +219,8 @@ class Analyzer:
         norm = normalize(text)  # the entrance: one normalisation, one Doc, read by every stage
         doc = Doc(norm.text)
         quotes, people = self._quotes_and_people(text, date, norm, doc)
-        return Analysis(self._classify([clean_surrogates(text)[0]], [doc])[0], tuple(quotes), warnings_for(text), people)
+        rt = self._classify([clean_surrogates(text)[0]], [doc], [text_reasons(warnings_for(text))])[0]
+        return review_analysis(Analysis(rt, tuple(quotes), warnings_for(text), people))
 
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""
@@ -187,7 +233,25 @@ class Analyzer:
         except ModelError as e:
             return {"ok": False, "error": str(e)}
         return {"ok": True, **{k: mf.get(k) for k in ("model_version", "kind", "labels", "metrics", "sha256",
-                                                       "mlflow_run_id", "training_data_digest", "created_at")}}
+                                                       "mlflow_run_id", "training_data_digest", "created_at")},
+                "review": self._thresholds.get(name)}
+
+
+def _targets(review_target) -> dict[str, float]:
+    """``review_target`` as model → target accuracy (the defaults where none is given)."""
+    if review_target is None:
+        return dict(DEFAULT_TARGETS)
+    if isinstance(review_target, dict):
+        unknown = set(review_target) - set(MODEL_NAMES)
+        if unknown:
+            raise ValueError(f"review_target names {sorted(unknown)}; the models are {list(MODEL_NAMES)}")
+        targets = {**DEFAULT_TARGETS, **review_target}
+    else:
+        targets = {n: review_target for n in MODEL_NAMES}
+    for n, t in targets.items():
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < t <= 1.0:
+            raise ValueError(f"review target for {n} must be a number in (0, 1], not {t!r}")
+    return {n: float(t) for n, t in targets.items()}
 
 
 _default: Analyzer | None = None

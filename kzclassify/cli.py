@@ -14,6 +14,7 @@ import time
 
 from ._version import __version__
 from ._api import Analyzer, check_date, warnings_for
+from ._calibration import ReviewTargetError
 from ._model import ModelError
 from .corpus import CorpusError, Reading, Release, read_input
 from .readers import expand_inputs
@@ -42,8 +43,9 @@ def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
     if args.with_text:
         base["text"] = r.raw
     if args.cmd == "quotes":
-        return {**base, "quotes": [q.to_dict() for q in analyzer.extract_quotes(r.raw, date)],
-                "warnings": list(warnings_for(r.raw))}
+        quotes = [q for q in analyzer.extract_quotes(r.raw, date) if q.needs_review or not args.review]
+        return ({**base, "quotes": [q.to_dict() for q in quotes], "warnings": list(warnings_for(r.raw))}
+                if quotes or not args.review else None)
     if args.cmd == "classify":
         rt = analyzer.classify(r.raw)
         rec = {**base, "release_type": rt.to_dict(), "warnings": list(warnings_for(r.raw))}
@@ -52,7 +54,14 @@ def _release_records(args, analyzer: Analyzer, r: Release) -> dict | None:
         rt, rec = a.release_type, {**base, **a.to_dict()}
     if args.below is not None and (rt.label is None or rt.score >= args.below):
         return None  # --below: only the releases a person should check
+    if args.review and not rec.get("needs_review", rt.needs_review):
+        return None  # --review: only what the review flag sends to a person
     return rec
+
+
+def _mark(d: dict) -> str:
+    """The --pretty mark of a flagged type or quote: its reasons."""
+    return f"  [review: {', '.join(d['reasons'])}]" if d.get("needs_review") else ""
 
 
 def _pretty(rec: dict) -> str:
@@ -60,10 +69,10 @@ def _pretty(rec: dict) -> str:
     rt = rec.get("release_type")
     if rt:
         second = f", runner-up {rt['runner_up']} (margin {rt['margin']:.2f})" if rt.get("runner_up") else ""
-        lines.append(f"  type: {rt['label']}  ({rt['score']:.2f}{second})")
+        lines.append(f"  type: {rt['label']}  ({rt['score']:.2f}{second}){_mark(rt)}")
     for q in rec.get("quotes", []):
         text = q["text"] if len(q["text"]) <= 70 else q["text"][:67] + "..."
-        lines.append(f"  «{' '.join(text.split())}» — {q['speaker'] or '?'} ({q['score']:.2f})")
+        lines.append(f"  «{' '.join(text.split())}» — {q['speaker'] or '?'} ({q['score']:.2f}){_mark(q)}")
     for w in rec.get("warnings", []):
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
@@ -254,6 +263,11 @@ def _parser() -> argparse.ArgumentParser:
         if name != "classify":
             s.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
                            help="the release's date: who the sitting president is (the guide's switch: 2019-03-20)")
+        s.add_argument("--review", action="store_true",
+                       help="only what needs a person's review (needs_review), with the reasons")
+        s.add_argument("--review-target", type=_review_target, default=None, metavar="P",
+                       help="accuracy the review flag holds on what it does not flag (CV), for both models, or "
+                            "release_type=P,quote_speaker=Q (default: the models' own, 0.98 and 0.99)")
         if name != "quotes":
             s.add_argument("--below", type=_probability, default=None, metavar="P",
                            help="only releases whose type probability is below P (0-1): the ones to send to a person")
@@ -279,6 +293,19 @@ def _date(s: str):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _review_target(s: str) -> float | dict:
+    """``0.95`` (both models) or ``release_type=0.95,quote_speaker=0.97``."""
+    if "=" not in s:
+        return _probability(s)
+    out = {}
+    for part in s.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() not in ("release_type", "quote_speaker"):
+            raise argparse.ArgumentTypeError(f"{key.strip()!r} is not a model (release_type or quote_speaker)")
+        out[key.strip()] = _probability(value.strip())
+    return out
+
+
 def _probability(s: str) -> float:
     try:
         v = float(s)
@@ -300,12 +327,15 @@ def main(argv: list[str] | None = None) -> int:
         _err("error: standard output is closed; redirect it to a file")
         return 2
     try:
-        code = args.func(args, Analyzer(args.model_dir))
+        code = args.func(args, Analyzer(args.model_dir, review_target=getattr(args, "review_target", None)))
         sys.stdout.flush()
         return code
     except ModelError as e:
         _err(f"error: {e}")
         return 3
+    except ReviewTargetError as e:
+        _err(f"error: --review-target: {e}")
+        return 2
     except BrokenPipeError:  # `kzclassify ... | head`: the reader left, which is not an error
         _silence_stdout()
         return 0

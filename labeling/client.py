@@ -120,6 +120,12 @@ def check_tasks(tasks) -> None:
             raise ValueError(f"task #{i}: predictions must be a list of objects with a result list")
 
 
+def review_order(task: dict) -> tuple:
+    """The labeling order of ``--order uncertainty``: tasks whose data has review reasons first, then the
+    least confident first."""
+    return (not task["data"].get("review"), -task["data"].get("uncertainty", 0.0))
+
+
 def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "corpus") -> dict:
     """Import new tasks and refresh the existing ones; never duplicates a task.
 
@@ -129,7 +135,8 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
     (the active-learning loop after a retraining), its score and result
     updated when they changed.
 
-    ``order="uncertainty"`` orders labeling least confident first, the two ways
+    ``order="uncertainty"`` imports the tasks that need review first (``review_order``) and orders
+    labeling least confident first, the two ways
     Label Studio 1.23 allows: the project's sampling becomes "Uncertainty
     sampling" over the pushed model version (what "Label All Tasks" follows:
     lowest prediction score first; the score is 1 - uncertainty), and the Data
@@ -145,7 +152,7 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
     have = existing_tasks(client, p.id)
     new = [t for t in tasks if t["data"]["release_id"] not in have]
     if order == "uncertainty":
-        new.sort(key=lambda t: -t["data"].get("uncertainty", 0.0))
+        new.sort(key=review_order)
     for i in range(0, len(new), 200):
         client.projects.import_tasks(p.id, request=new[i:i + 200])
     n = Counter()
@@ -154,9 +161,9 @@ def push(client, tasks: list[dict], title: str = DEFAULT_TITLE, order: str = "co
         if old is None:
             continue
         data = dict(old.data or {})
-        if "uncertainty" in t["data"] and data.get("uncertainty") != t["data"]["uncertainty"]:
-            data["uncertainty"] = t["data"]["uncertainty"]
-            client.tasks.update(str(old.id), data=data)
+        changed = {k: t["data"][k] for k in ("uncertainty", "review") if k in t["data"] and data.get(k) != t["data"][k]}
+        if changed:
+            client.tasks.update(str(old.id), data={**data, **changed})
             n["updated"] += 1
         stored = {}
         for x in old.predictions or []:

@@ -164,16 +164,37 @@ def _person_regions(analysis: Analysis, sc: Schema, origin: str, only: set[int] 
     return out
 
 
+def confidence(analysis: Analysis) -> float:
+    """The calibrated confidence of a pre-annotation: the probability of its least certain part (the
+    release type, or a quote's speaker); 0 for an empty text."""
+    if analysis.release_type.label is None:
+        return 0.0
+    return min([analysis.release_type.score] + [q.score for q in analysis.quotes if q.mention_start >= 0])
+
+
+def review_note(analysis: Analysis) -> str:
+    """What a person should check, for Label Studio's ``review`` field: "" when nothing needs review, else
+    the type's reasons and each flagged quote's (numbered as the quote regions q1, q2, ...)."""
+    parts = [f"type: {', '.join(analysis.release_type.reasons)}"] if analysis.release_type.needs_review else []
+    shown = [q for q in analysis.quotes if q.mention_start >= 0]
+    parts += [f"q{i + 1}: {', '.join(q.reasons)}" for i, q in enumerate(shown) if q.needs_review]
+    parts += [f"quote at {q.start}: {', '.join(q.reasons)}" for q in analysis.quotes
+              if q.mention_start < 0 and q.needs_review]
+    return "; ".join(parts)
+
+
 def to_prediction(analysis: Analysis, model_version: str, sc: Schema | None = None, persons: str = "quotes") -> dict:
-    """One Label Studio prediction (push and the ML backend alike). Its ``score`` is the release type's
-    margin (best minus runner-up probability), so Label Studio's uncertainty sampling, lowest score
-    first, opens the least certain release first; ``runner_up`` and ``margin`` are given beside it.
+    """One Label Studio prediction (push and the ML backend alike). Its ``score`` is the calibrated
+    confidence (``confidence``: the least certain part's probability of being right), so Label Studio's
+    uncertainty sampling, lowest score first, opens the least certain release first; ``runner_up`` and
+    ``margin`` (of the calibrated type scores), ``needs_review`` and ``review`` (the reasons) beside it.
     ``persons``: the PERSON layer (``to_results``), by default the persons of the quotes."""
     rt = analysis.release_type
+    review = {"needs_review": analysis.needs_review, "review": review_note(analysis)}
     if rt.label is None:  # empty text: nothing to pre-annotate
-        return {"model_version": model_version, "score": 0.0, "result": []}
-    return {"model_version": model_version, "score": round(rt.margin, 4), "runner_up": rt.runner_up,
-            "margin": round(rt.margin, 4), "result": to_results(analysis, sc, origin="prediction", persons=persons)}
+        return {"model_version": model_version, "score": 0.0, **review, "result": []}
+    return {"model_version": model_version, "score": round(confidence(analysis), 4), "runner_up": rt.runner_up,
+            "margin": round(rt.margin, 4), **review, "result": to_results(analysis, sc, origin="prediction", persons=persons)}
 
 
 def from_results(results: list, text: str, sc: Schema | None = None) -> Annotation:

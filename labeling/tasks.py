@@ -43,22 +43,24 @@ def first_line(text: str, limit: int = 120) -> str:
 
 
 def make_task(release: Release, predictor: Predictor) -> dict:
-    """One Label Studio task: data (text, uncertainty, the predicted type, the text's first line, release
-    id, where it comes from) and one prediction.
+    """One Label Studio task: data (text, uncertainty, review, the predicted type, the text's first line,
+    release id, where it comes from) and one prediction.
 
-    ``uncertainty`` is 1 - margin, the margin being the gap between the two best release-type
-    probabilities: 0 = the model is sure, 1 = a coin flip between two types (the rule baseline's
-    probabilities are fixed priors). The prediction's score is the margin, so Label Studio's
-    uncertainty sampling (lowest score first) follows the same order. ``source`` is the corpus file
-    name and the release's position in it (no machine path).
+    The prediction's score is its calibrated confidence (``ls_format.confidence``: the probability of its
+    least certain part, the release type or a quote's speaker); ``uncertainty`` is 1 - score, so Label
+    Studio's uncertainty sampling (lowest score first) and the Data Manager's ``uncertainty`` column
+    agree. ``review`` holds the reasons a person should check it ("" when the review flag is off: see
+    docs/scores.md), for a Data Manager column. ``source`` is the corpus file name and the release's
+    position in it (no machine path).
     """
     pred = predictor.prediction(release.text)
     origin = f"{Path(release.source).name}#{release.index}" if release.source else ""
     predicted = next((r["value"]["choices"][0] for r in pred["result"] if r["type"] == "choices"), "")
     # the keys' order is the Data Manager's column order (labeling/screen.py): uncertainty, type, first line
     return {
-        "data": {"text": release.text, "uncertainty": round(1.0 - pred.get("margin", 0.0), 3), "type": predicted,
-                 "first_line": first_line(release.text), "release_id": release.id, "source": origin},
+        "data": {"text": release.text, "uncertainty": round(1.0 - pred["score"], 3), "review": pred.get("review", ""),
+                 "type": predicted, "first_line": first_line(release.text), "release_id": release.id,
+                 "source": origin},
         "predictions": [pred],
     }
 

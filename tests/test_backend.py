@@ -162,10 +162,16 @@ def test_predictions_in_the_config_format(backend):
     assert first["model_version"] == model_version() != "unavailable"
     from labeling.tasks import Predictor  # one version string: what `labeling push` writes
     assert first["model_version"] == Predictor("model").model_version
-    assert first["runner_up"] and 0 <= first["margin"] <= first["score"]
+    assert first["runner_up"] and 0 <= first["margin"] <= 1
+    from kzclassify import Analyzer
+    from labeling.ls_format import confidence, review_note
+    a = Analyzer().analyze(KAZAKH)  # the same calibrated score and review reasons as the package gives
+    assert first["score"] == round(confidence(a), 4) and 0 < first["score"] < 1
+    assert (first["needs_review"], first["review"]) == (a.needs_review, review_note(a))
     ann = from_results(first["result"], KAZAKH)
     assert ann.release_type and ann.quotes[0].text == "Біз ынтымақтастықты дамытамыз"
-    assert empty == {"result": [], "score": 0.0, "model_version": model_version()}
+    assert empty == {"result": [], "score": 0.0, "model_version": model_version(), "needs_review": True,
+                     "review": "type: empty text"}
     # a lone surrogate in a task id is not echoed, so it does not stop the prediction
     r = httpx.post(backend + "/predict", content=b'{"tasks": [{"id": "\\ud800", "data": {"text": "\xd0\x90"}}]}',
                    headers={"Content-Type": "application/json"})

@@ -42,3 +42,60 @@ def test_shipped_release_type_model_reproduces_its_manifest(corpus_texts):
     preds = kzclassify.classify_many(corpus_texts)
     assert all(p.label in schema().types for p in preds)
     assert np.allclose([sum(p.scores.values()) for p in preds], 1.0, atol=1e-4)
+
+
+def _type_records(rows):
+    """The shipped release-type model's raw top-label probability on the annotated releases, and whether right."""
+    from kzclassify import Analyzer
+    m = Analyzer().load()._model("release_type")
+    x = np.array([type_input(r["text"]) for r in rows], dtype=object).reshape(-1, 1)
+    proba = m.session.run(None, {"text": x})[1]
+    labels = np.array(m.labels)
+    return proba.max(1).astype(float), (labels[proba.argmax(1)] == np.array([r["release_type"] for r in rows])).astype(float)
+
+
+def _quote_records(rows):
+    """The shipped ranker's raw quote scores and paths on the annotated releases, and whether the speaker is right."""
+    from kzclassify import Analyzer
+    from kzclassify._attribution import attribute
+    a = Analyzer().load()
+    raw, path, ok = [], [], []
+    for r in rows:
+        gold = {(q["start"], q["end"]): q["speaker"] for q in r["quotes"]}
+        for q in attribute(r["text"], a._score_candidates):
+            if (q.start, q.end) in gold and q.resolved_by != "none":
+                raw.append(q.score)
+                path.append(q.resolved_by)
+                ok.append(float(q.speaker == gold[(q.start, q.end)]))
+    return np.array(raw), np.array(path, dtype=object), np.array(ok)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt", "beta"])
+def test_calibrator_parity_on_the_whole_corpus(rows, method):
+    """The training code's calibrators (sklearn) and kzclassify's numpy application of their JSON give the same
+    probabilities on every corpus release's raw type score and every quote's raw speaker score."""
+    from training.calibrate import Fitted, PathCalibrator, parity
+    x, y = _type_records(rows)
+    fitted = Fitted(method, x, y)
+    p = parity(fitted, {"calibrator": fitted.data}, x)
+    assert p["n"] == 393 and p["max_abs_diff"] <= 1e-9, p
+    raw, path, ok = _quote_records(rows)
+    for by_path in (False, True):
+        cal = PathCalibrator(method, by_path, raw, ok, path)
+        p = parity(cal, cal.data, raw, path)
+        assert p["n"] > 500 and p["max_abs_diff"] <= 1e-9, p
+
+
+def test_shipped_calibration_reproduces_its_training_run():
+    """The export checked the shipped calibration on every corpus release: sklearn model + sklearn calibrator
+    (training) vs ONNX model + numpy calibrator (kzclassify), scores and review flags."""
+    import json
+
+    from paths import MODELS
+    for name in ("release_type", "quote_speaker"):
+        manifest = json.loads((MODELS / name / "manifest.json").read_text(encoding="utf-8"))
+        cal = json.loads((MODELS / name / "calibration.json").read_text(encoding="utf-8"))
+        assert manifest["parity"]["calibrated_max_abs_diff"] <= 1e-4
+        assert manifest["parity"]["review_flag_mismatches"] == 0
+        assert cal["parity"]["n"] >= (393 if name == "release_type" else 500)
+        assert cal["parity"]["max_abs_diff"] <= 1e-9

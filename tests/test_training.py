@@ -42,7 +42,11 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
         a.path for a in client.list_artifacts(r.run_id, "model_dir")}
     assert {"evaluation/confusion_cv.png", "evaluation/reliability_cv.png",
             "evaluation/errors_cv.json", "evaluation/error_families.json", "evaluation/paired_vs_before.json",
-            "evaluation/learning_curve.json"} <= arts
+            "evaluation/learning_curve.json", "evaluation/calibration.json", "evaluation/reliability_calibrated.png",
+            "evaluation/risk_coverage.png", "evaluation/risk_coverage.json"} <= arts
+    # calibration on the repeated-CV predictions: ECE and the risk–coverage curve logged, one point per threshold
+    assert {"cal_ece", "raw_ece", "review_threshold", "review_coverage", "review_heldout_accuracy"} <= set(run.data.metrics)
+    assert len(client.get_metric_history(r.run_id, "rc_coverage")) > 10
     assert (store / "mlflow.db").exists() and (store / "artifacts").is_dir()
 
     out = tmp_path / "models"
@@ -59,6 +63,10 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
         mf = read_manifest(out / name)
         assert mf["format_version"] == 1 and len(mf["sha256"]) == 64
         load_model(name, out)
+        # the calibration travels with the model, hashed, with the review threshold and the coverage it gave
+        assert mf["calibration"]["file"] == "calibration.json" and len(mf["calibration"]["sha256"]) == 64
+        assert {"target", "threshold", "coverage", "held_out"} <= set(mf["review"])
+        assert mf["parity"]["review_flag_mismatches"] == 0
     import kzclassify
     analyzer = kzclassify.Analyzer(out)
     a = analyzer.analyze("Мемлекет басшысы кездесті.\n– Жақсы, – деді Нұрсұлтан Назарбаев.")

@@ -27,6 +27,7 @@ from labeling.metrics import SpanCounts
 
 MODEL_NAME, EXPERIMENT = tracking.QUOTES_MODEL, tracking.QUOTES_EXPERIMENT
 SEED = 0
+CAL_REPEATS = 5  # repeats of the k-fold over releases whose out-of-fold quotes fit the calibrators
 KINDS = ("dash", "guillemet", "telegram")
 # error families of the issue (speaker attribution), tagged automatically on every annotated quote
 FAMILIES = ("name", "president_title", "role_to_person", "role_only", "citation", "letter_digest", "telegram")
@@ -69,6 +70,7 @@ class Result:
     speaker_acc_repeats: list = field(default_factory=list)  # the ranker's CV speaker accuracy per repeat (seed)
     e2e_f1_repeats: list = field(default_factory=list)
     manifest: dict = field(default_factory=dict)  # the shipped folder's manifest (logged as model_dir/)
+    calibration: dict | None = None  # the speaker score's calibration and review figures
 
 
 def ranker():
@@ -255,13 +257,15 @@ def train(export_path=None, store=None, folds: int = 5, limit: int | None = None
         with tempfile.TemporaryDirectory() as td:
             d = Path(td)
             evaluate.write_json(d / "quote_eval_cv.json", table)
+            calibration = calibrate_quotes(rows, X, y, groups, folds, final, d)
+            result.calibration = calibration
             mlflow.log_artifacts(str(d), artifact_path="evaluation")
         from . import report
         from .export import MANIFEST_METRICS, corpus_texts, log_model_dir, quote_onnx, quote_parity
         m = mlflow.get_run(run.info.run_id).data.metrics
         result.manifest = log_model_dir(
             "quote_speaker", quote_onnx(final, {"mlflow_run_id": run.info.run_id}),
-            lambda p: quote_parity(final, p, corpus_texts()), {
+            lambda p, cal: quote_parity(final, p, corpus_texts(), cal), {
                 "kind": "mention-ranker", "labels": ["other", "speaker"], "features": list(FEATURES),
                 "mlflow_run_id": run.info.run_id, "training_data_digest": data_digest,
                 "metrics": {k: m[k] for k in MANIFEST_METRICS["quote_speaker"] if k in m},
@@ -277,3 +281,52 @@ def train(export_path=None, store=None, folds: int = 5, limit: int | None = None
 def _merge(a: SpanCounts, b: SpanCounts) -> None:
     for f in a.__dataclass_fields__:
         setattr(a, f, getattr(a, f) + getattr(b, f))
+
+
+def quote_records(rows: list[dict], scorer, idx) -> tuple[list, list, list, list]:
+    """(release index, raw score, speaker right, resolution path) of every quote found in ``rows[idx]``
+    whose span is an annotated quote's."""
+    out: tuple[list, list, list, list] = ([], [], [], [])
+    for i in idx:
+        gold = {(q["start"], q["end"]): q["speaker"] for q in rows[i]["quotes"]}
+        for q in attribute(rows[i]["text"], scorer):
+            if (q.start, q.end) in gold:
+                for col, v in zip(out, (i, q.score, float(q.speaker == gold[(q.start, q.end)]), q.resolved_by)):
+                    col.append(v)
+    return out
+
+
+def oof_records(rows: list[dict], X, y, groups, folds: int, repeats: int = CAL_REPEATS) -> list:
+    """Out-of-fold quote records of ``repeats`` shuffled k-folds over releases (the ranker never saw them)."""
+    from sklearn.model_selection import KFold
+
+    from .calibrate import Records
+    reps = []
+    for r in range(repeats):
+        cols: tuple[list, list, list, list] = ([], [], [], [])
+        for tr, te in KFold(min(folds, len(rows)), shuffle=True, random_state=SEED + r).split(np.arange(len(rows))):
+            m = np.isin(groups, tr)
+            model = ranker().fit(X[m], y[m])
+            for col, part in zip(cols, quote_records(rows, lambda x, model=model: model.predict_proba(x)[:, 1], te)):
+                col.extend(part)
+        reps.append(Records(np.array(cols[0]), np.array(cols[1], dtype=float), np.array(cols[2]),
+                            np.array(cols[3], dtype=object)))
+    return reps
+
+
+def calibrate_quotes(rows: list[dict], X, y, groups, folds: int, final, d: Path) -> dict:
+    """Fit the speaker calibrators (per resolution path) and the review threshold on repeated out-of-fold
+    quotes; check the numpy form against sklearn on every quote of the corpus; artifacts into ``d``."""
+    from kzclassify._calibration import DEFAULT_TARGETS
+    from kzclassify.corpus import read_corpus
+    from paths import CORPUS
+
+    from . import calibrate
+    out = calibrate.fit_all("quote_speaker", oof_records(rows, X, y, groups, folds), DEFAULT_TARGETS["quote_speaker"])
+    scorer = lambda x: final.predict_proba(x)[:, 1]  # noqa: E731
+    quotes = [q for r in read_corpus(CORPUS) for q in attribute(r.text, scorer) if q.resolved_by != "none"]
+    out.data["parity"] = calibrate.parity(out.final, out.data, np.array([q.score for q in quotes], dtype=float),
+                                          np.array([q.resolved_by for q in quotes], dtype=object))
+    calibrate.plots(out, d, "speaker")
+    calibrate.log(out)
+    return calibrate.summary(out) | {"paths": sorted(out.data["paths"])}

@@ -40,7 +40,11 @@ PARITY_TOLERANCE = 1e-4  # largest sklearn/ONNX probability difference on the co
 
 
 def parity_ok(parity: dict) -> bool:
-    return bool(parity) and not parity.get("label_mismatches") and parity.get("max_abs_diff", 1.0) <= PARITY_TOLERANCE
+    """sklearn and ONNX agree on the corpus: labels, probabilities and (with a calibration) the calibrated
+    scores and the review flags they give."""
+    return (bool(parity) and not parity.get("label_mismatches") and parity.get("max_abs_diff", 1.0) <= PARITY_TOLERANCE
+            and parity.get("calibrated_max_abs_diff", 0.0) <= PARITY_TOLERANCE
+            and not parity.get("review_flag_mismatches"))
 
 
 class RegistryError(RuntimeError):

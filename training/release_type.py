@@ -251,7 +251,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                            "n_train_split": int((split == "train").sum()), "n_test_split": int((split == "test").sum()),
                            "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE,
                            "candidates": only or ",".join(SHIPPABLE)})
-        table, preds = {}, {}
+        table, preds, oof = {}, {}, {}
         # the transparent rule baseline has no parameters: its predictions are the same in every fold and repeat
         rule_pred = np.array([rule_type(t)[0] for t in texts])
         rule_m = evaluate.classification_metrics(y, rule_pred, labels)
@@ -273,6 +273,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                 pred, proba = _cv_once(factory, X, y, folds, s, ids)
                 reps.append(evaluate.classification_metrics(y, pred, labels))
                 rep_preds[name].append(pred)
+                oof.setdefault(name, []).append((pred, proba))
                 if i == 0:
                     preds[name] = (pred, proba)
             est = factory().fit([x for x, m in zip(X, fit_mask) if m], y[fit_mask])
@@ -344,11 +345,12 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             evaluate.write_json(d / "reliability_cv.json", {"ece": ece, "curve": curve})
             evaluate.plot_reliability(curve, ece, d / "reliability_cv.png", f"{chosen} (CV)")
             evaluate.write_json(d / "errors_cv.json", evaluate.error_list(ids, texts, y, pred, conf))
-            mlflow.log_artifacts(str(d), artifact_path="evaluation")
             from . import export, report
+            shipped["calibration"] = calibrate_type(oof[chosen], y, final, d, export.corpus_texts(), chosen)
+            mlflow.log_artifacts(str(d), artifact_path="evaluation")
             onx = export.onnx_from_sklearn(final, labels=list(final.classes_), metadata={"mlflow_run_id": run.info.run_id})
             result.manifest = export.log_model_dir(
-                "release_type", onx, lambda p: export.check_parity(final, p, export.corpus_texts()), {
+                "release_type", onx, lambda p, cal: export.check_parity(final, p, export.corpus_texts(), cal), {
                     "kind": "text-classifier", "input": "type_input", "labels": [str(c) for c in final.classes_],
                     "mlflow_run_id": run.info.run_id, "training_data_digest": data_digest, "chosen": chosen,
                     "metrics": {k: v for k, v in mlflow.get_run(run.info.run_id).data.metrics.items()
@@ -361,3 +363,25 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             from .registry import register_version
             result.version = register_version(MODEL_NAME, info.model_uri, result.manifest, alias, {"chosen": chosen})
         return result
+
+
+def type_records(oof: list, y: np.ndarray) -> list:
+    """Out-of-fold records of every repeat: the top label's raw probability and whether it was right."""
+    from .calibrate import Records
+    n = len(y)
+    return [Records(np.arange(n), proba.max(1), (pred == y).astype(float), np.full(n, "", dtype=object))
+            for pred, proba in oof]
+
+
+def calibrate_type(oof: list, y: np.ndarray, final, d: Path, texts: list[str], chosen: str) -> dict:
+    """Fit the release-type calibrator and review threshold on the repeated-CV predictions, check its
+    numpy form against sklearn on every corpus release, write the artifacts into ``d`` and log them."""
+    from kzclassify._calibration import DEFAULT_TARGETS
+
+    from . import calibrate
+    out = calibrate.fit_all("release_type", type_records(oof, y), DEFAULT_TARGETS["release_type"])
+    raw = final.predict_proba([type_input(t) for t in texts]).max(1)
+    out.data["parity"] = calibrate.parity(out.final, out.data, raw)
+    calibrate.plots(out, d, f"release type ({chosen})")
+    calibrate.log(out)
+    return calibrate.summary(out)

@@ -69,6 +69,31 @@ def quotes_tables(r) -> str:
 
 
 
+def calibration_section(cal: dict | None, what: str) -> str:
+    """The calibrated score and the review flag of a run (the card's section; figures from the run)."""
+    if not cal:
+        return ""
+    h = cal["held_out"]
+    held = (f"{h['accuracy']:.4f} (worst repeat {h['accuracy_min']:.4f}) at coverage {h['coverage']:.1%}"
+            if h["accuracy"] == h["accuracy"] else "not reached on any fold")
+    in_cv = (f"accuracy {cal['accuracy']:.4f} on the {cal['coverage']:.1%} not flagged" if cal["accuracy"] is not None
+             else "no threshold reaches it: every item is flagged")
+    return "\n".join([
+        "", f"## Calibrated score and review flag ({what})", "",
+        f"The score is the probability that the {what} is right: the model's raw score through a "
+        f"`{cal['method']}` calibrator (chosen by repeated-CV log loss among "
+        + ", ".join(f"{k} {v:.4f}" for k, v in cal["log_loss"].items())
+        + "), fitted on out-of-fold predictions and applied by kzclassify with numpy "
+          "(`calibration.json` beside the model; its sha256 in the manifest).", "",
+        _table(["", "ECE (10 bins, mean over repeats)", "worst repeat"],
+               [["raw score", cal["raw_ece"], ""], ["calibrated (cross-fitted)", cal["ece"], cal["ece_max"]]]), "",
+        f"Review flag: default target {cal['target']} accuracy on what is not flagged → threshold "
+        f"{cal['threshold']:.3f}; in repeated CV {in_cv}. Held out (threshold chosen on the other folds, "
+        f"applied to the fold): {held}. Calibrator parity, sklearn vs numpy on the corpus: max |diff| "
+        f"{cal['parity']['max_abs_diff']:.1e} over {cal['parity']['n']} scores.", "",
+        "![reliability](reliability.png)  ![risk–coverage](risk_coverage.png)"])
+
+
 def _card(title: str, body: str, run_id: str) -> str:
     import datetime as dt
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -91,7 +116,8 @@ def release_type_card(r) -> str:
                    "classes fire in the opening, the predicate, the first sentence and the body, the guide's "
                    "precedence over the lead's cues, the events the text names as its setting (`… барысында`), "
                    "paragraph openings, the last paragraph's opening word and cue classes; the lead words tagged `l_`; "
-                   "the lead; the first 800 characters of the body).", r.run_id)
+                   "the lead; the first 800 characters of the body)."
+                 + calibration_section(r.shipped.get("calibration"), "release type"), r.run_id)
 
 
 def quotes_card(r) -> str:
@@ -103,4 +129,5 @@ def quotes_card(r) -> str:
                    "5-fold over releases: the ranker never saw the scored release, and the name word lists "
                    "(training.gazetteer) were grown inside each fold from its training releases outside the "
                    "test split. Untouched: the test-split releases (never read while writing rules); the "
-                   "holdout row fits lists and ranker on train+validation and scores the test split.", r.run_id)
+                   "holdout row fits lists and ranker on train+validation and scores the test split."
+                 + calibration_section(r.calibration, "speaker"), r.run_id)
