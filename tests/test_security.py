@@ -306,7 +306,7 @@ def transformer_folder(root: Path, **fields) -> Path:
 
 def test_a_transformer_folder_loads_its_checked_tokenizer(tmp_path):
     import kzclassify
-    transformer_folder(tmp_path, calibration={"method": "temperature", "t": 1.3})  # unknown keys are allowed
+    transformer_folder(tmp_path, trained_by={"note": "a key the loader does not know"})  # unknown keys are allowed
     rt = kzclassify.Analyzer(tmp_path).classify("Мемлекет басшысы кездесті")
     assert rt.label in LABELS and abs(sum(rt.scores.values()) - 1) < 1e-5
 
