@@ -75,6 +75,16 @@ NOT_NAME_START = _ending("not_name_start_endings")
 SURNAME_LIKE = _ending("surname_endings")
 PATRONYMIC = re.compile(rf"(?:{_alt('patronymic_endings')})[{LO}]*$")  # "Нұрсұлтанқызы", "Нұрсұлтанқызын"
 PATRONYMIC_NOMINATIVE = re.compile(rf"\w(?:{_alt('patronymic_endings')})$")
+# a patronymic, Kazakh or Russian ("Әбішұлы", "Владимирович", "Петровна"): no first name
+ANY_PATRONYMIC = re.compile(f"(?:{_alt('patronymic_endings')}|{_alt('russian_patronymic_endings')})$")
+FEMININE_SURNAME = _ending("feminine_surname_endings")  # "Назарбаева": its -а is no case ending
+# the possessive a title ends with ("Президенті", "басшысы"): dropped before a case or possessive tail
+POSSESSIVE_ENDINGS = word_list("possessive_endings")
+# the last word of a title that may head the name of an office: nominative ("Президент", "басшысы") or genitive
+TITLE_HEAD = re.compile(f"(?:{_alt('nominative_title_endings')}|{_alt('possessive_endings')}"
+                        f"|{_alt('genitive_endings')})$")
+# a capitalised word in a case ("Отырысқа", "Астанада", "Президентінің"): inside a name it joins two words
+CASED_CAPITALISED = re.compile(rf"^[{UP}][{LO}-]*(?:{_alt('cased_word_endings')}|{_alt('genitive_endings')})$")
 ADJ_LOCATIVE = _ending("adjectival_locative_endings")  # "Азиядағы", "Астанадағы": never a name
 PARTICIPLE = re.compile(rf"^[^\W\d_]*[{LO[:-1]}](?:{_alt('participle_endings')})$")
 # the possessive/case tails a title takes ("Президенті" → "Президентінің", "басшысы" → "басшысының")
@@ -187,7 +197,8 @@ def _title_stem(w: str) -> bool:
     ends = set(endings()) | set(TITLE_INFLECTIONS)
     for t in word_set("title_words"):
         if len(t) >= 4 and w.startswith(t[:-1]) and (w[len(t):] in ends and w.startswith(t)
-                                                      or t[-1] in "іы" and w[len(t) - 1:] in TITLE_INFLECTIONS):
+                                                      or t.endswith(POSSESSIVE_ENDINGS)
+                                                      and w[len(t) - 1:] in TITLE_INFLECTIONS):
             return True  # "Исламов" is no "Ислам" in another case: only case endings may follow
     return False
 
@@ -222,6 +233,12 @@ def _inflected_stems(known: frozenset[str]) -> frozenset[str]:
     return frozenset(w[:-len(e)] for w in known for e in _endings_of(w[-7:]))
 
 
+def title_base(title: str) -> str:
+    """A title without its possessive ending ("Президенті" → "Президент", "басшысы" → "басшыс"): what its
+    inflected forms start with ("Президентінің", "басшысының")."""
+    return title[:-1] if title.endswith(POSSESSIVE_ENDINGS) else title
+
+
 @lru_cache(maxsize=4096)
 def title_kind(mention: str) -> str | None:
     """"first_president" / "president" when the mention is such a title, in any case form."""
@@ -233,7 +250,7 @@ def title_kind(mention: str) -> str | None:
             if m == t or (m.startswith(t) and m[len(t):] in endings()):
                 return kind
             # inflection that changes the title's last letters: Президенті → Президентінің
-            base = t[:-1] if t.endswith(("і", "ы")) else t
+            base = title_base(t)
             if m.startswith(base) and len(m) - len(base) <= 5 and " " not in m[len(base):]:
                 rest = m[len(base):]
                 if rest in TITLE_INFLECTIONS or rest in endings():

@@ -26,13 +26,11 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from ._morphology import LO, UP, is_title_word, lexicon, title_kind, word_set
+from ._morphology import CASED_CAPITALISED, TITLE_HEAD, is_title_word, lexicon, title_kind, word_list, word_set
 from ._types import Person
 
 _GUILLEMETS = re.compile(r"«[^«»]*»")
 _NEXT_WORDS = re.compile(r"[\s»]*([^\s,.;:!?()«»]+)(?:\s+([^\s,.;:!?()«»]+))?")
-_WORD_CASED = re.compile(rf"^[{UP}][{LO}-]*(?:ға|ге|қа|ке|нда|нде|мда|мде|мыз|міз|ның|нің|дың|дің|тың|тің)$")
-_NOMINATIVE_OR_GENITIVE = re.compile(r"(?:т|і|ы|ның|нің|тың|тің|дың|дің)$")  # "Президент", "басшысы", "Президентінің"
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +66,7 @@ def is_person_mention(text: str, s: int, e: int, names: Sequence[tuple[int, int]
     words = said.split()
     if any(w.lower().startswith(in_mention) for w in words[1:]):
         return False  # "Республикасы Президентінің Жарлығымен"
-    if not _title_only(said) or not _NOMINATIVE_OR_GENITIVE.search(words[-1]):
+    if not _title_only(said) or not TITLE_HEAD.search(words[-1]):
         return True
     nxt = _NEXT_WORDS.match(text, e)
     follow = " ".join(w for w in nxt.groups() if w).lower() if nxt else ""
@@ -76,7 +74,8 @@ def is_person_mention(text: str, s: int, e: int, names: Sequence[tuple[int, int]
         return False  # "Президент Әкімшілігі", "Президентінің Жарлығымен", "Президент сайлауы"
     start, next_said, same = after
     bare_name = not any(is_title_word(w) for w in next_said.split())
-    if start > e and not text[e:start].strip() and bare_name and (same or words[0].startswith("Президент")):
+    president_first = words[0].startswith(word_list("president_word"))
+    if start > e and not text[e:start].strip() and bare_name and (same or president_first):
         return False  # "Мемлекет басшысы Қасым-Жомарт Тоқаев", "Президент Шавкат Мирзиёевтің": the name says it
     return True
 
@@ -92,7 +91,7 @@ def names_no_one(name: str) -> bool:
         return True
     if any(adjective.search(w) and w not in first_names for w in words):
         return True
-    return len(words) >= 2 and any(_WORD_CASED.match(w) and w not in first_names and not is_title_word(w)
+    return len(words) >= 2 and any(CASED_CAPITALISED.match(w) and w not in first_names and not is_title_word(w)
                                    for w in words[:-1])
 
 

@@ -27,12 +27,10 @@ import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 
-from ._morphology import endings, is_title_word, lexicon, strip_case, title_kind
+from ._morphology import ANY_PATRONYMIC, FEMININE_SURNAME, endings, is_title_word, lexicon, strip_case, title_kind
 
 _HYPHEN_SPACES = re.compile(r"\s*-\s*(?=\w)|(?<=\w)\s*-\s*")
 _INITIALS = re.compile(r"^((?:\w\.\s?)+)(.*)$")
-_FEMININE = re.compile(r"(?:ов|ев|ёв|ин)а$")
-_PATRONYMIC = re.compile(r"(?:ұлы|қызы|ович|евич|овна|евна|ична)$")
 
 
 @lru_cache(maxsize=1)
@@ -77,12 +75,12 @@ def key_parts(name: str, known: frozenset[str] = frozenset()) -> tuple[str, str]
         return "", ""
     last = words[-1]
     # a feminine surname's -а is no case ending (Назарбаева is not Назарбаев in the dative)
-    surname = last if len(last) <= 3 or _FEMININE.search(last) else strip_case(last, known)
-    if surname == last and len(last) > 3 and not _FEMININE.search(last):  # a short surname inflected (Иннің)
+    surname = last if len(last) <= 3 or FEMININE_SURNAME.search(last) else strip_case(last, known)
+    if surname == last and len(last) > 3 and not FEMININE_SURNAME.search(last):  # a short surname inflected (Иннің)
         surname = max((last[:-len(e)] for e in endings() if last.endswith(e) and len(last) - len(e) >= 2
                        and last[:-len(e)] in known),
                       key=len, default=last)
-    firsts = [w for w in words[:-1] if not _PATRONYMIC.search(w)]
+    firsts = [w for w in words[:-1] if not ANY_PATRONYMIC.search(w)]
     first = firsts[0] if firsts else ""
     if "." in first:  # initials (В., Н.Ә.): the first letter is all they say
         first = first[:1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._morphology import lexicon, match_initials, strip_case, title_kind, trailing_title_kind, word_set
+from ._morphology import lexicon, match_initials, strip_case, title_base, title_kind, trailing_title_kind, word_set
 from ._names import name_part, name_words
 from ._people import People, era_president, group_name  # noqa: F401  (era_president: re-exported)
 
@@ -57,8 +57,7 @@ def president_role(mention: str) -> str:
     for k in range(min(len(words), 6), 0, -1):
         tail = " ".join(words[-k:])
         for t in titles:
-            if len(t.split()) == k and title_kind(tail) == "president" and tail.startswith(
-                    t[:-1] if t.endswith(("і", "ы")) else t):
+            if len(t.split()) == k and title_kind(tail) == "president" and tail.startswith(title_base(t)):
                 return t
     return mention
 

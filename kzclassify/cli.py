@@ -110,20 +110,42 @@ def _report_duplicates(reading: Reading, path: str) -> None:
          f"({len(reading.releases)} distinct kept): {shown}{more}")
 
 
+def _tables_output_ok(args) -> bool:
+    """--format csv|sqlite: --output is given and can be written (else the error is reported)."""
+    if not args.output:
+        _err(f"error: --format {args.format} needs --output (a folder for csv, a database file for sqlite)")
+        return False
+    from .tables import check_output
+    try:
+        check_output(args.format, args.output)
+    except OSError as e:
+        _err(f"error: {e}")
+        return False
+    return True
+
+
+def _open_reading(path: str, args) -> Reading | None:
+    """One input, read, with its notes, skipped duplicates and emptiness reported; None (reported) when it
+    cannot be read."""
+    try:
+        reading = _read(path, args)
+    except (CorpusError, ValueError) as e:
+        _err(f"error: {e}")
+        return None
+    for note in reading.notes:
+        _err(f"{'warning' if reading.kind == 'html' else 'note'}: {note}")
+    _report_duplicates(reading, path)
+    if not reading.releases:
+        _err(f"warning: {path}: no text")
+    return reading
+
+
 def cmd_releases(args, analyzer: Analyzer) -> int:
     """analyze | classify | quotes over every input; one bad input does not lose the others."""
     analyzer.load()
     tables = args.format in ("csv", "sqlite")
-    if tables and not args.output:
-        _err(f"error: --format {args.format} needs --output (a folder for csv, a database file for sqlite)")
+    if tables and not _tables_output_ok(args):
         return 2
-    if tables:
-        from .tables import check_output
-        try:
-            check_output(args.format, args.output)
-        except OSError as e:
-            _err(f"error: {e}")
-            return 2
     failed = done = 0
     t0 = time.time()
     try:
@@ -137,18 +159,11 @@ def cmd_releases(args, analyzer: Analyzer) -> int:
     out = _open_output(args) if not tables else None
     try:
         for path in paths:
-            try:
-                reading = _read(path, args)
-            except (CorpusError, ValueError) as e:
-                _err(f"error: {e}")
+            reading = _open_reading(path, args)
+            if reading is None:
                 failed += 1
                 continue
-            for note in reading.notes:
-                _err(f"{'warning' if reading.kind == 'html' else 'note'}: {note}")
-            _report_duplicates(reading, path)
             duplicates += reading.duplicates
-            if not reading.releases:
-                _err(f"warning: {path}: no text")
             for r in reading.releases:
                 try:
                     rec = _release_records(args, analyzer, r)

@@ -20,6 +20,7 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from ._persons import PersonIndex
@@ -270,55 +271,26 @@ def _sql_value(v):
 
 # ---------------------------------------------------------------- Datasette
 
+# what Datasette shows of each table besides its title and description (those are in data/datasette_labels.json)
+_DATASETTE_SETTINGS = {
+    "releases": {"facets": ["release_type_label", "president_era"], "sort_desc": "n_quotes",
+                 "label_column": "first_line"},
+    "quotes": {"facets": ["speaker", "person_name", "kind"], "fts_table": "quotes_fts", "fts_pk": "rowid",
+               "searchmode": "raw", "label_column": "text"},
+    "people": {"facets": ["person_name"], "label_column": "name"},
+    "mentions": {"facets": ["person_name"]},
+}
+
+
 def datasette_metadata(db_name: str) -> dict:
     """A Datasette metadata document for a database written by write_sqlite: titles and descriptions in
-    Kazakh and English, facets (type, speaker, president era), full-text search on quotes."""
-    d = db_name
-    return {
-        "title": "kzclassify — Ақорда баспасөз хабарламалары / Akorda press releases",
-        "description": "Хабарлама түрі, тікелей дәйексөздер және олардың авторлары (kzclassify). "
-                       "Release type, direct quotes and their speakers, by kzclassify.",
-        "databases": {d: {
-            "title": "Ақорда хабарламалары: түрі, дәйексөздер, адамдар / Releases, quotes and people",
-            "description": "Кестелер / tables: releases (хабарламалар), quotes (дәйексөздер), people (адамдар), "
-                           "mentions (аталымдар), duplicates (қайталанғандар); views: quotes_by_person, persons, "
-                           "releases_by_type.",
-            "tables": {
-            "releases": {
-                "title": "Хабарламалар / Releases",
-                "description": "Бір жол — бір хабарлама. One row per release: its type, where it is in the file "
-                               "(source, line, first line), warnings.",
-                "facets": ["release_type_label", "president_era"],
-                "sort_desc": "n_quotes",
-                "label_column": "first_line",
-            },
-            "quotes": {
-                "title": "Дәйексөздер / Quotes",
-                "description": "Бір жол — бір дәйексөз. One row per quote with its speaker; search the text above. "
-                               "start/end index the release text as read from its file.",
-                "facets": ["speaker", "person_name", "kind"],
-                "fts_table": "quotes_fts",
-                "fts_pk": "rowid",
-                "searchmode": "raw",
-                "label_column": "text",
-            },
-            "people": {
-                "title": "Адамдар / People in releases",
-                "description": "Хабарламадағы әр адам. Each person of each release; person_id is one person "
-                               "across releases (spellings, initials, case endings and titles joined).",
-                "facets": ["person_name"],
-                "label_column": "name",
-            },
-            "mentions": {"title": "Аталымдар / Mentions", "description": "Every place a person is named.",
-                         "facets": ["person_name"]},
-            "duplicates": {"title": "Қайталанғандар / Duplicates",
-                           "description": "Chunks of a corpus file that repeat an earlier release: skipped."},
-            "quotes_by_person": {"title": "Адам бойынша дәйексөздер / Quotes by person"},
-            "persons": {"title": "Тұлғалар / Persons across releases"},
-            "releases_by_type": {"title": "Түрі бойынша / Releases by type and president era"},
-            "releases_by_type_and_month": {"title": "Түрі мен айы бойынша / Releases by type and month"},
-        }}},
-    }
+    Kazakh and English (``kzclassify/data/datasette_labels.json``), facets (type, speaker, president era),
+    full-text search on quotes."""
+    with resources.files("kzclassify").joinpath("data/datasette_labels.json").open(encoding="utf-8") as f:
+        labels = json.load(f)
+    tables = {name: {**text, **_DATASETTE_SETTINGS.get(name, {})} for name, text in labels["tables"].items()}
+    return {"title": labels["title"], "description": labels["description"],
+            "databases": {db_name: {**labels["database"], "tables": tables}}}
 
 
 def write_metadata(db_path: str | Path) -> Path:
