@@ -132,3 +132,19 @@ def test_unknown_model_is_a_clear_error(store, tmp_path):
               "--model", "models:/kzclassify@nosuchalias")
     assert r.returncode == 2 and "cannot load models:/kzclassify@nosuchalias" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_overwrite_replaces_this_commands_own_output(store, expected, tmp_path):
+    """--overwrite replaces what `training score` wrote (its marker), for either engine, over either kind."""
+    from kzclassify.corpus import read_corpus
+    from training.score import written_by_score
+    rels = read_corpus(CORPUS)[:5]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": r.id, "text": r.text}, ensure_ascii=False) + "\n" for r in rels),
+                   encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    for engine in ("local", "local", "spark", "spark", "local"):
+        r = score(store, "--input", src, "--output", out, "--engine", engine, "--overwrite", "-q")
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert written_by_score(out) and out.is_dir() == (engine == "spark")
+        check(rows(out), {r.id: expected[r.id] for r in rels})
