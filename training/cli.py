@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from paths import MODELS
+from paths import EXPORT, MODELS
 
 
 def _int(v: str) -> int:
@@ -14,23 +14,55 @@ def _int(v: str) -> int:
 
 
 def cmd_train(args) -> int:
-    """Train, register and (unless --no-export) export the part models named by the subcommand."""
-    from . import export, quotes, release_type, report
-    stages = {"release-type": (release_type.train, report.release_type_tables, report.release_type_card,
-                               export.export_release_type, "release_type"),
-              "quotes": (quotes.train, report.quotes_tables, report.quotes_card, export.export_quotes, "quote_speaker")}
-    for name, (train, tables, card, export_fn, folder) in stages.items():
-        if args.cmd not in (name, "all"):
-            continue
-        r = train(args.export, args.store, args.folds)
-        print(tables(r))
-        if not args.no_export:
-            m = export_fn(r.version, store=args.store)
-            (MODELS / folder / "CARD.md").write_text(card(r), encoding="utf-8")
-            print(f"exported {m['model_version']} → models/{folder} (parity {m['parity']})")
-    if args.cmd == "all" and not args.no_export:  # the end-to-end pyfunc wraps the wheel built from models/ as now
+    """``all``: one full retraining (every candidate) through the gate, then models/ from the champion.
+    ``release-type``/``quotes``: train, log and register that part model (no alias: promote a generation)."""
+    from . import quotes, release_type, report
+    if args.cmd == "all":
+        return _retrain(args, project=None, full=True)
+    if args.cmd == "release-type":
+        r = release_type.train(args.export, args.store, args.folds)
+        print(report.release_type_tables(r))
+    else:
+        r = quotes.train(args.export, args.store, args.folds)
+        print(report.quotes_tables(r))
+    print(f"registered {r.model_name} v{r.version} ({r.manifest['model_version']}, no alias): "
+          "`python -m training retrain` trains both models and gates them")
+    return 0
+
+
+def _retrain(args, project, full: bool) -> int:
+    from . import registry
+    from .retrain import retrain
+    committed = Path(args.export) if getattr(args, "export", None) else EXPORT
+    out = retrain(project, store=args.store, committed=committed, folds=args.folds,
+                  repeats=getattr(args, "repeats", None), full=full, recipe=getattr(args, "recipe", None))
+    print(f"run {out.run_id}: {out.decision}")
+    if full and not args.no_export:
+        if not out.promoted:  # models/ is the champion's, whatever was there
+            registry.restore_models(registry.CHAMPION, args.store, MODELS)
         from . import pyfunc
         pyfunc.cli(args)
+    print(f"serving {registry_version_line(MODELS)}")
+    return 0
+
+
+def registry_version_line(models_dir: Path) -> str:
+    from .retrain import _served_version
+    return f"{_served_version(models_dir)} from {models_dir}"
+
+
+def cmd_retrain(args) -> int:
+    from labeling.io import load_json
+    project = load_json(args.project_export) if args.project_export else None
+    return _retrain(args, project, full=args.full)
+
+
+def cmd_promote(args) -> int:
+    from . import registry
+    moved = registry.promote(args.version, args.store, MODELS) if args.cmd == "promote" else \
+        registry.rollback(args.store, MODELS)
+    print(moved.line())
+    print(f"serving {registry_version_line(MODELS)}")
     return 0
 
 
@@ -44,6 +76,7 @@ def cmd_transformer(args) -> int:
 
 
 def cmd_export(args) -> int:
+    """Restore one registered version's model folder from its run's artifacts (byte for byte)."""
     from . import export
     fn = export.export_release_type if args.what == "release-type" else export.export_quotes
     print(json.dumps(fn(args.ref, store=args.store), ensure_ascii=False, indent=1))
@@ -58,8 +91,25 @@ def _parser():
         s.add_argument("--export", default=None, help="Label Studio export (default labeling/annotations/export.json)")
         s.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
         s.add_argument("--folds", type=_int, default=5)
-        s.add_argument("--no-export", action="store_true", help="train and register only")
+        s.add_argument("--no-export", action="store_true", help="(all) leave models/ and the pyfunc alone")
         s.set_defaults(func=cmd_train)
+    r = sub.add_parser("retrain", help="merge the committed data with a project export, train both models as "
+                                       "the challenger, promote when the gate says not worse")
+    r.add_argument("--project-export", default=None, help="a Label Studio project export (JSON list of tasks)")
+    r.add_argument("--export", default=None, help="the committed dataset (default labeling/annotations/export.json)")
+    r.add_argument("--store", default=None, help="MLflow store dir (default mlruns/; MLFLOW_TRACKING_URI overrides)")
+    r.add_argument("--folds", type=_int, default=5)
+    r.add_argument("--repeats", type=_int, default=None, help="CV repeats (seeds; default 3)")
+    r.add_argument("--full", action="store_true", help="compare every release-type candidate (as `all`)")
+    r.add_argument("--recipe", default=None, help="the release-type candidate to train (default: the champion's)")
+    r.set_defaults(func=cmd_retrain, no_export=True)
+    pr = sub.add_parser("promote", help="make a registered generation the champion of every model; models/ from it")
+    pr.add_argument("version", help="a generation (7 or g7), a model version (g7-…) or an alias (challenger)")
+    pr.add_argument("--store", default=None)
+    pr.set_defaults(func=cmd_promote)
+    rb = sub.add_parser("rollback", help="back to the previous champion (every alias, models/)")
+    rb.add_argument("--store", default=None)
+    rb.set_defaults(func=cmd_promote)
     t = sub.add_parser("transformer", help="fine-tune a local transformer checkpoint (optional path)")
     t.add_argument("--base-model", required=True, help="a local transformers checkpoint directory")
     t.add_argument("--export", default=None)
@@ -71,7 +121,7 @@ def _parser():
     t.add_argument("--max-length", type=_int, default=256)
     t.add_argument("--out", default=None, help="default models/release_type_transformer")
     t.set_defaults(func=cmd_transformer)
-    e = sub.add_parser("export", help="export a registered model version or alias to models/")
+    e = sub.add_parser("export", help="restore a registered model version or alias into models/ (byte for byte)")
     e.add_argument("what", choices=["release-type", "quotes"])
     e.add_argument("--ref", default="champion", help="version number or alias")
     e.add_argument("--store", default=None)
@@ -86,6 +136,11 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # MLflow's own errors (a store that cannot be opened, …): one line, no traceback
+        if not type(e).__module__.startswith("mlflow"):
+            raise
+        print(f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
         return 2

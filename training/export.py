@@ -92,62 +92,79 @@ def _versions() -> dict:
     return out
 
 
-def write_model_dir(out: Path, onnx_bytes: bytes, manifest: dict) -> dict:
-    """Write model.onnx and manifest.json (with the file's sha256) into ``out``."""
+# the run metrics a manifest carries, by model folder
+MANIFEST_METRICS = {
+    "release_type": ("cv_accuracy", "cv_accuracy_std", "cv_macro_f1", "cv_macro_f1_std", "cv_min_class_f1",
+                     "test_accuracy", "test_macro_f1", "cv_ece"),
+    "quote_speaker": ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1"),
+}
+PARITY_TOLERANCE = 1e-4
+
+
+def model_version_of(sha256: str, generation: int) -> str:
+    """A model folder's version: its generation (ordered) and its ONNX file's content (``g3-d0bfe99aa599``)."""
+    return f"g{generation}-{sha256[:12]}"
+
+
+def parity_ok(parity: dict) -> bool:
+    return bool(parity) and not parity.get("label_mismatches") and parity.get("max_abs_diff", 1.0) <= PARITY_TOLERANCE
+
+
+def corpus_texts(corpus: Path | None = None) -> list[str]:
+    from kzclassify.corpus import read_corpus
+    return [r.text for r in read_corpus(corpus or CORPUS)]
+
+
+def write_model_dir(out: Path, onnx_bytes: bytes, manifest: dict, generation: int = 0) -> dict:
+    """Write model.onnx and manifest.json (with the file's sha256 and the version derived from it) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.onnx").write_bytes(onnx_bytes)
+    sha = file_sha256(out / "model.onnx")
     manifest = {"format_version": MANIFEST_FORMAT, "file": "model.onnx", **manifest,
-                "sha256": file_sha256(out / "model.onnx"), "library_versions": _versions(),
+                "model_version": model_version_of(sha, generation), "model_generation": generation,
+                "sha256": sha, "library_versions": _versions(),
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
 
 
-def export_release_type(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
-    """Export a registered release-type model version (number) or alias to ``models/release_type``.
+def log_model_dir(slot: str, onx, parity_fn, fields: dict, generation: int | None, store, card_fn) -> dict:
+    """Build the shipped folder of ``slot`` once (model.onnx, manifest.json, CARD.md) and log it as the
+    active run's ``model_dir/`` artifact; the manifest. Parity with sklearn is measured on a temporary copy
+    and recorded (metrics ``parity_*``, the manifest's ``parity``); a version whose parity fails is
+    registered but never promoted or restored (``registry``)."""
+    import tempfile
 
-    The exact registered sklearn model is converted, its parity with ONNX checked
-    on every corpus release, and the manifest records run id, metrics and digest.
-    """
     import mlflow
 
-    from kzclassify.corpus import read_corpus
-
-    MODEL_NAME = tracking.RELEASE_TYPE_MODEL
-
-    tracking.setup(tracking.RELEASE_TYPE_EXPERIMENT, store)
-    client = mlflow.MlflowClient()
-    mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
-          else client.get_model_version_by_alias(MODEL_NAME, ref))
-    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
-    run = client.get_run(mv.run_id)
-    labels = [str(c) for c in est.classes_]
-    version = f"{MODEL_NAME}/{mv.version}"
-    onx = onnx_from_sklearn(est, labels, {"model_version": version, "mlflow_run_id": mv.run_id})
-    out = out or MODELS / "release_type"
-    texts = [r.text for r in read_corpus(corpus or CORPUS)]
-    m = run.data.metrics
-    return _checked_write(out, onx, lambda path: check_parity(est, path, texts), {
-        "name": "release_type", "kind": "text-classifier", "input": "type_input",
-        "labels": labels, "model_version": version, "mlflow_run_id": mv.run_id,
-        "training_data_digest": run.data.tags.get("data_digest", ""),
-        "chosen": run.data.params.get("chosen", ""),
-        "metrics": {k: m[k] for k in ("cv_accuracy", "cv_accuracy_std", "cv_macro_f1", "cv_macro_f1_std",
-                                      "cv_min_class_f1", "test_accuracy", "test_macro_f1", "cv_ece") if k in m},
-        "cv_repeats": int(run.data.params.get("repeats", 1)),
-    })
-
-
-def _checked_write(out: Path, onx, parity_fn, fields: dict) -> dict:
-    """Check parity on a temporary copy first, so a failing model never reaches ``out``."""
-    import tempfile
+    from .registry import next_generation
+    if generation is None:
+        generation = next_generation(store)
+    data = onx.SerializeToString()
     with tempfile.TemporaryDirectory() as td:
-        path = Path(td) / "model.onnx"
-        path.write_bytes(onx.SerializeToString())
-        parity = parity_fn(path)
-    if parity["label_mismatches"] or parity["max_abs_diff"] > 1e-4:
-        raise RuntimeError(f"ONNX parity failed on the corpus: {parity}")
-    return write_model_dir(out, onx.SerializeToString(), {**fields, "parity": parity})
+        folder = Path(td) / slot
+        folder.mkdir()
+        (folder / "model.onnx").write_bytes(data)
+        parity = parity_fn(folder / "model.onnx")
+        mlflow.log_metrics({"parity_max_abs_diff": parity["max_abs_diff"],
+                            "parity_label_mismatches": parity["label_mismatches"]})
+        manifest = write_model_dir(folder, data, {"name": slot, **fields, "parity": parity}, generation)
+        (folder / "CARD.md").write_text(card_fn(), encoding="utf-8")
+        mlflow.log_artifacts(str(folder), artifact_path="model_dir")
+    return manifest
+
+
+def export_release_type(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
+    """Restore a registered release-type version (number) or alias into ``models/release_type``: the ONNX
+    file, manifest and card its run logged, byte for byte (never converted again)."""
+    from .registry import restore_slot
+    return restore_slot("release_type", ref, store, out or MODELS / "release_type")
+
+
+def export_quotes(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
+    """Restore a registered quote-speaker ranker version or alias into ``models/quote_speaker`` (byte for byte)."""
+    from .registry import restore_slot
+    return restore_slot("quote_speaker", ref, store, out or MODELS / "quote_speaker")
 
 
 def quote_onnx(est, metadata: dict | None = None):
@@ -177,31 +194,3 @@ def quote_parity(est, onnx_path: Path, texts: list[str]) -> dict:
     on = sess.run(None, {"features": x})[1]
     return {"n": len(x), "max_abs_diff": float(np.abs(sk - on).max()) if len(x) else 0.0,
             "label_mismatches": int((sk.argmax(1) != on.argmax(1)).sum())}
-
-
-def export_quotes(ref: str = "champion", out: Path | None = None, store=None, corpus: Path | None = None) -> dict:
-    """Export a registered quote-speaker ranker version or alias to ``models/quote_speaker``."""
-    import mlflow
-
-    from kzclassify._attribution import FEATURES
-    from kzclassify.corpus import read_corpus
-
-    MODEL_NAME = tracking.QUOTES_MODEL
-
-    tracking.setup(tracking.QUOTES_EXPERIMENT, store)
-    client = mlflow.MlflowClient()
-    mv = (client.get_model_version(MODEL_NAME, ref) if ref.isdigit()
-          else client.get_model_version_by_alias(MODEL_NAME, ref))
-    est = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{mv.version}")
-    run = client.get_run(mv.run_id)
-    version = f"{MODEL_NAME}/{mv.version}"
-    onx = quote_onnx(est, {"model_version": version, "mlflow_run_id": mv.run_id})
-    out = out or MODELS / "quote_speaker"
-    m = run.data.metrics
-    texts = [r.text for r in read_corpus(corpus or CORPUS)]
-    return _checked_write(out, onx, lambda path: quote_parity(est, path, texts), {
-        "name": "quote_speaker", "kind": "mention-ranker", "labels": ["other", "speaker"],
-        "features": list(FEATURES), "model_version": version, "mlflow_run_id": mv.run_id,
-        "training_data_digest": run.data.tags.get("data_digest", ""),
-        "metrics": {k: m[k] for k in ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1") if k in m},
-    })

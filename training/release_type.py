@@ -1,7 +1,7 @@
 """Stage 2 (release type): compare baselines and candidates in one run, train the shipped model, log to MLflow.
 
-Every model is measured with the same REPEATED stratified k-fold over distinct
-releases (``REPEATS`` seeds: the spread across repeats says how much of a
+Every model is measured with the same REPEATED k-fold over distinct releases (folds drawn
+from the release id, ``training.folds``) (``REPEATS`` seeds: the spread across repeats says how much of a
 difference is noise; the folds are the same for every model, so differences
 are paired) and on the fixed test split of ``training.data`` (fitted on
 train+validation; the test split was not read while writing cues or features).
@@ -25,6 +25,7 @@ from kzclassify._rules import rule_type
 from labeling.schema import schema
 
 from . import evaluate, tracking
+from .folds import splits as split_by_id
 
 MODEL_NAME, EXPERIMENT = tracking.RELEASE_TYPE_MODEL, tracking.RELEASE_TYPE_EXPERIMENT
 SEED = 0
@@ -121,16 +122,18 @@ class Result:
     repeats: int = REPEATS
     before: str = BEFORE
     folds: int = 5
+    manifest: dict = field(default_factory=dict)  # the shipped folder's manifest (logged as model_dir/)
+    cv_pred_repeats: list = field(default_factory=list)  # the shipped candidate's CV predictions, one array per seed
 
 
 def seeds(repeats: int = REPEATS) -> list[int]:
     return [SEED + i for i in range(repeats)]
 
 
-def _cv_once(factory, X, y, folds, seed):
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    proba = cross_val_predict(factory(), X, y, cv=cv, method="predict_proba")
+def _cv_once(factory, X, y, folds, seed, ids):
+    """Out-of-fold predictions and probabilities on the folds of ``training.folds`` (by release id)."""
+    from sklearn.model_selection import cross_val_predict
+    proba = cross_val_predict(factory(), X, y, cv=split_by_id(ids, folds, seed), method="predict_proba")
     classes = np.array(sorted(set(y)))
     return classes[proba.argmax(1)], proba
 
@@ -148,17 +151,16 @@ def subsample(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> np.
 
 
 def learning_curve(factory, X: list, y: np.ndarray, labels: list[str], folds: int, runs: list[int],
-                   fractions=CURVE_FRACTIONS) -> list[dict]:
+                   ids: list[str], fractions=CURVE_FRACTIONS) -> list[dict]:
     """Repeated CV with each training fold cut to ``fraction`` (the test folds stay whole): how much the
     model still gains from more annotated releases. One row per fraction: mean and spread over repeats."""
-    from sklearn.model_selection import StratifiedKFold
     Xa = np.array(X, dtype=object)
     rows = []
     for fraction in fractions:
         reps, sizes = [], []
         for s in runs:
             pred = np.empty(len(y), dtype=object)
-            for tr, te in StratifiedKFold(folds, shuffle=True, random_state=s).split(Xa, y):
+            for tr, te in split_by_id(ids, folds, s):
                 tr = subsample(tr, y, fraction, s)
                 sizes.append(len(tr))
                 pred[te] = factory().fit(list(Xa[tr]), y[tr]).predict(list(Xa[te]))
@@ -208,16 +210,25 @@ def error_families(ids, y, pred, split, reviewed: dict) -> dict:
 
 
 def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | None = None,
-          limit: int | None = None, register: bool = True, repeats: int = REPEATS) -> Result:
+          limit: int | None = None, register: bool = True, repeats: int = REPEATS, *, rows: list[dict] | None = None,
+          only: str | None = None, generation: int | None = None, experiment: str = EXPERIMENT,
+          alias: str | None = None) -> Result:
     """Run the comparison, fit the best shippable candidate on all data, log and register it.
 
-    ``limit`` keeps at most N releases per type (for tests); ``store`` is the MLflow store dir.
+    ``rows`` (training rows, e.g. ``training.merge``'s) replace the export; ``only`` names the one candidate to
+    train (a retraining of the champion's recipe: no baselines, no learning curve); ``limit`` keeps at most N
+    releases per type (for tests); ``store`` is the MLflow store dir. The run (nested under an active run when
+    there is one) logs the shipped model folder (``model_dir/``: model.onnx, manifest.json, CARD.md): the ONNX
+    file is converted once, here, and restored from this artifact ever after. ``alias`` is set on the
+    registered version (None: none).
     """
     import mlflow
 
     from .data import DEFAULT_EXPORT, all_rows, build_dataset, digest, per_type_slice
 
-    rows = per_type_slice(all_rows(build_dataset(export_path or DEFAULT_EXPORT)), limit)
+    if rows is None:
+        rows = all_rows(build_dataset(export_path or DEFAULT_EXPORT))
+    rows = per_type_slice(rows, limit)
     labels = list(schema().types)
     ids = [r["id"] for r in rows]
     texts = [r["text"] for r in rows]
@@ -226,9 +237,12 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
     fit_mask = split != "test"
     review = load_review()
     runs = seeds(repeats)
+    if only is not None and only not in SHIPPABLE:
+        raise ValueError(f"unknown release-type candidate {only!r} (one of {', '.join(SHIPPABLE)})")
 
-    tracking.setup(EXPERIMENT, store)
-    with mlflow.start_run(run_name=f"release-type-{time.strftime('%Y%m%d-%H%M%S')}") as run:
+    tracking.setup(experiment, store)
+    nested = mlflow.active_run() is not None
+    with mlflow.start_run(run_name=f"release-type-{time.strftime('%Y%m%d-%H%M%S')}", nested=nested) as run:
         import datasets
         full = datasets.Dataset.from_list([{"id": r["id"], "text": r["text"], "release_type": r["release_type"],
                                             "split": r["split"]} for r in rows])
@@ -237,9 +251,10 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
         data_digest = digest([{k: r[k] for k in ("id", "text", "release_type", "split")} for r in rows])
         mlflow.set_tags({"git_commit": tracking.git_commit(), "stage": "release_type", "data_digest": data_digest})
         mlflow.log_params({"folds": folds, "repeats": repeats, "seeds": ",".join(map(str, runs)),
-                           "n_releases": len(rows), "seed": SEED,
+                           "n_releases": len(rows), "seed": SEED, "fold_scheme": "training.folds (release id)",
                            "n_train_split": int((split == "train").sum()), "n_test_split": int((split == "test").sum()),
-                           "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE})
+                           "labels": ",".join(labels), "before": BEFORE, "tie_tolerance": TIE_TOLERANCE,
+                           "candidates": only or ",".join(SHIPPABLE)})
         table, preds = {}, {}
         # the transparent rule baseline has no parameters: its predictions are the same in every fold and repeat
         rule_pred = np.array([rule_type(t)[0] for t in texts])
@@ -248,16 +263,20 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                                        "test": evaluate.classification_metrics(y[~fit_mask], rule_pred[~fit_mask], labels)}
         preds["keyword_rules_lead"] = (rule_pred, None)
         inputs: dict = {}
-        models = {**baselines(), **{n: (type_input, f) for n, f in candidates().items()}}
+        rep_preds: dict = {}
+        models = {n: (type_input, f) for n, f in candidates().items() if only in (None, n)}
+        if only is None:
+            models = {**baselines(), **models}
         for name, (inp, factory) in models.items():
             if inp not in inputs:
                 inputs[inp] = [inp(t) for t in texts]
             X = inputs[inp]
             t0 = time.time()
-            reps = []
+            reps, rep_preds[name] = [], []
             for i, s in enumerate(runs):
-                pred, proba = _cv_once(factory, X, y, folds, s)
+                pred, proba = _cv_once(factory, X, y, folds, s, ids)
                 reps.append(evaluate.classification_metrics(y, pred, labels))
+                rep_preds[name].append(pred)
                 if i == 0:
                     preds[name] = (pred, proba)
             est = factory().fit([x for x, m in zip(X, fit_mask) if m], y[fit_mask])
@@ -273,18 +292,21 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
                                 f"{name}.test_accuracy": m["test"]["accuracy"],
                                 f"{name}.test_macro_f1": m["test"]["macro_f1"]})
             mlflow.log_metrics({f"{name}.cv_f1.{l}": v["f1"] for l, v in cv["per_class"].items()})
+        ref = BEFORE if BEFORE in table else "keyword_rules_lead"
         paired = {}
         for name, m in table.items():
-            d_f1 = np.array([a["macro_f1"] - b["macro_f1"] for a, b in zip(m["repeats"], table[BEFORE]["repeats"])])
-            d_acc = np.array([a["accuracy"] - b["accuracy"] for a, b in zip(m["repeats"], table[BEFORE]["repeats"])])
+            d_f1 = np.array([a["macro_f1"] - b["macro_f1"] for a, b in zip(m["repeats"], table[ref]["repeats"])])
+            d_acc = np.array([a["accuracy"] - b["accuracy"] for a, b in zip(m["repeats"], table[ref]["repeats"])])
             paired[name] = {"macro_f1": float(d_f1.mean()), "macro_f1_min": float(d_f1.min()),
                             "macro_f1_max": float(d_f1.max()), "accuracy": float(d_acc.mean()),
                             "accuracy_min": float(d_acc.min()), "accuracy_max": float(d_acc.max())}
-        chosen = choose(table)
+        chosen = only or choose(table)
         cv_full = table[chosen]["cv"]
-        growth = learning_curve(candidates()[chosen], inputs[type_input], y, labels, folds, runs) + [
-            {"fraction": 1.0, "n_train": round(len(y) * (folds - 1) / folds),
-             **{k: cv_full[k] for k in ("macro_f1", "macro_f1_std", "accuracy", "accuracy_std", "min_class_f1")}}]
+        growth = []
+        if only is None:
+            growth = learning_curve(candidates()[chosen], inputs[type_input], y, labels, folds, runs, ids) + [
+                {"fraction": 1.0, "n_train": round(len(y) * (folds - 1) / folds),
+                 **{k: cv_full[k] for k in ("macro_f1", "macro_f1_std", "accuracy", "accuracy_std", "min_class_f1")}}]
         for row in growth:
             mlflow.log_metrics({"curve_macro_f1": row["macro_f1"], "curve_accuracy": row["accuracy"],
                                 "curve_min_class_f1": row["min_class_f1"]}, step=row["n_train"])
@@ -295,7 +317,7 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
         shipped["ece"] = ece
         reviewed = review["reviewed"]
         families = {}
-        for col, name in (("before", BEFORE), ("after", chosen)):
+        for col, name in (("before", ref), ("after", chosen)):
             for fam, n in error_families(ids, y, preds[name][0], split, reviewed).items():
                 families.setdefault(fam, {"before": 0, "after": 0})[col] = n
         mlflow.log_metrics({"cv_accuracy": shipped["cv"]["accuracy"], "cv_macro_f1": shipped["cv"]["macro_f1"],
@@ -311,6 +333,8 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
         mlflow.log_param("chosen", chosen)
 
         final = candidates()[chosen]().fit(inputs[type_input], y)
+        result = Result(run.info.run_id, MODEL_NAME, "", chosen, table, shipped, data_digest, families, growth,
+                        paired, len(runs), ref, folds, cv_pred_repeats=rep_preds[chosen])
         with tempfile.TemporaryDirectory() as td:
             d = Path(out_dir) if out_dir else Path(td)
             d.mkdir(parents=True, exist_ok=True)
@@ -324,21 +348,20 @@ def train(export_path=None, store=None, folds: int = 5, out_dir: str | Path | No
             evaluate.write_json(d / "reliability_cv.json", {"ece": ece, "curve": curve})
             evaluate.plot_reliability(curve, ece, d / "reliability_cv.png", f"{chosen} (CV)")
             evaluate.write_json(d / "errors_cv.json", evaluate.error_list(ids, texts, y, pred, conf))
-            from .export import check_parity, onnx_from_sklearn
-            onx = onnx_from_sklearn(final, labels=list(final.classes_))
-            (d / "model.onnx").write_bytes(onx.SerializeToString())
-            parity = check_parity(final, d / "model.onnx", texts)
-            evaluate.write_json(d / "parity.json", parity)
-            mlflow.log_metrics({"parity_max_abs_diff": parity["max_abs_diff"],
-                                "parity_label_mismatches": parity["label_mismatches"]})
             mlflow.log_artifacts(str(d), artifact_path="evaluation")
+            from . import export, report
+            onx = export.onnx_from_sklearn(final, labels=list(final.classes_), metadata={"mlflow_run_id": run.info.run_id})
+            result.manifest = export.log_model_dir(
+                "release_type", onx, lambda p: export.check_parity(final, p, export.corpus_texts()), {
+                    "kind": "text-classifier", "input": "type_input", "labels": [str(c) for c in final.classes_],
+                    "mlflow_run_id": run.info.run_id, "training_data_digest": data_digest, "chosen": chosen,
+                    "metrics": {k: v for k, v in mlflow.get_run(run.info.run_id).data.metrics.items()
+                                if k in export.MANIFEST_METRICS["release_type"]},
+                    "cv_repeats": len(runs), "cv_folds": folds, "cv_seeds": runs,
+                }, generation, store, lambda: report.release_type_card(result))
             info = mlflow.sklearn.log_model(final, name="model", pip_requirements=tracking.PIP_REQUIREMENTS,
                                             skops_trusted_types=tracking.SKOPS_TRUSTED)
-        version = ""
         if register:
-            mv = mlflow.register_model(info.model_uri, MODEL_NAME, tags={"chosen": chosen})
-            version = str(mv.version)
-            client = mlflow.MlflowClient()
-            client.set_registered_model_alias(MODEL_NAME, "champion", mv.version)
-        return Result(run.info.run_id, MODEL_NAME, version, chosen, table, shipped, data_digest, families, growth,
-                      paired, len(runs), BEFORE, folds)
+            from .registry import register_version
+            result.version = register_version(MODEL_NAME, info.model_uri, result.manifest, alias, {"chosen": chosen})
+        return result

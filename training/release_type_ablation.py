@@ -119,6 +119,7 @@ def run(export_path=None, store=None, folds: int = 5, names: list[str] | None = 
     rows = all_rows(build_dataset(export_path or DEFAULT_EXPORT))
     labels = list(schema().types)
     texts = [r["text"] for r in rows]
+    ids = [r["id"] for r in rows]
     y = np.array([r["release_type"] for r in rows])
     base = [type_input(t) for t in texts]
     chosen = {n: v for n, v in variants().items() if not names or n in names or n == REFERENCE}
@@ -132,7 +133,7 @@ def run(export_path=None, store=None, folds: int = 5, names: list[str] | None = 
                 extra = _people_tokens(Analyzer())
             X = base if extra is None else [f"{b} {extra(t)}" for b, t in zip(base, texts)]
             t0 = time.time()
-            reps = [evaluate.classification_metrics(y, _cv_once(factory, X, y, folds, s)[0], labels) for s in seeds()]
+            reps = [evaluate.classification_metrics(y, _cv_once(factory, X, y, folds, s, ids)[0], labels) for s in seeds()]
             summary = summarize(reps, labels)
             summary["repeats"] = [m["macro_f1"] for m in reps]
             summary["seconds"] = round(time.time() - t0, 1)

@@ -20,7 +20,7 @@ def release_type_tables(r) -> str:
             for n, m in r.table.items()]
     before = r.before
     s = [f"Release type — run {r.run_id}, {r.model_name} v{r.version}, chosen: {r.chosen}", "",
-         f"CV: stratified {r.folds}-fold repeated {r.repeats}× (different seeds, the same folds for every model); "
+         f"CV: {r.folds}-fold by release id (training.folds) repeated {r.repeats}× (different seeds, the same folds for every model); "
          f"mean ± standard deviation over the repeats; Δ macro-F1: paired difference to `{before}` "
          "(mean [min, max] over the repeats). Test: the fixed split, models fitted on train+validation. Shipped: "
          "the cheapest candidate within 0.005 of the best mean CV macro-F1 (less than the spread across repeats).", "",

@@ -13,6 +13,10 @@ from paths import MLRUNS, ROOT
 # MLflow names, in one place: experiments and registered models
 RELEASE_TYPE_EXPERIMENT, RELEASE_TYPE_MODEL = "release-type", "kzclassify-release-type"
 QUOTES_EXPERIMENT, QUOTES_MODEL = "quote-speaker", "kzclassify-quote-speaker"
+LOOP_EXPERIMENT = "kzclassify-training"  # one parent run per retraining, the candidates as child runs
+# the experiment tag the MLflow 3 UI reads to open an experiment as model training rather than GenAI traces
+# (mlflow/server/js: ExperimentKind.CUSTOM_MODEL_DEVELOPMENT)
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 PIP_REQUIREMENTS = ["scikit-learn==1.9.1", "numpy", "skops"]
 # sklearn internals that MLflow's skops serialisation must be told are safe to load
 SKOPS_TRUSTED = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
@@ -35,12 +39,14 @@ def setup(experiment: str, store: str | Path | None = None):
     mlflow.set_registry_uri(uri)
     exp = mlflow.get_experiment_by_name(experiment)
     if exp is not None:
+        if exp.tags.get(EXPERIMENT_KIND[0]) != EXPERIMENT_KIND[1]:
+            mlflow.MlflowClient().set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
         mlflow.set_experiment(experiment)
         return exp.experiment_id
     artifacts = None
     if uri.startswith("sqlite:///"):
         artifacts = (Path(uri[len("sqlite:///"):]).parent / "artifacts").resolve().as_uri()
-    eid = mlflow.create_experiment(experiment, artifact_location=artifacts)
+    eid = mlflow.create_experiment(experiment, artifact_location=artifacts, tags=dict([EXPERIMENT_KIND]))
     mlflow.set_experiment(experiment)
     return eid
 
