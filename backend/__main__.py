@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --folds must be at least 2, --cooldown at least 0, --reload-interval more than 0", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a retraining's calls to Label Studio: not one line each
     from .jobs import Settings
     from .server import make_server
     retrain = Settings(project=args.project or os.environ.get("LABEL_STUDIO_PROJECT"), repeats=args.repeats,
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        server.app.trainer.stop()
         server.close()
     return 0
 

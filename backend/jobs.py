@@ -1,16 +1,24 @@
 """Retraining jobs: what starts one, one at a time with a cooldown, and what each one did.
 
-A job pulls the configured Label Studio project's full export, runs ``training.retrain.retrain`` (the
-committed dataset merged with the project's submitted annotations, both models trained as the
-challenger, gated against the champion, promoted into the served model folder when not worse) and
-records the outcome. It is started by Label Studio's "Start Training" (``START_TRAINING`` on /webhook,
-or the older ``POST /train``) and, with ``retrain_every=N``, by the N-th submitted annotation since
-the last job started. Annotation events alone are only counted. A job always trains the project
+A job pulls the configured Label Studio project's full export and runs ``training.retrain.retrain`` on it
+in a process of its own (backend/retrain_job.py: the committed dataset merged with the project's
+submitted annotations, both models trained as the challenger, gated against the champion, promoted into
+the served model folder when not worse); it records the outcome and, after a promotion, has the served
+models swapped before it reports the job finished.
+
+A job is started by Label Studio's "Start Training" (``START_TRAINING`` on /webhook, or the older
+``POST /train``) and, with ``retrain_every=N``, by the N-th submitted annotation since the last job
+started. Annotation events alone are only counted. A job always trains the project
 configured when the backend started, whatever project a request names.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -27,6 +35,10 @@ log = logging.getLogger("kzclassify.backend")
 ANNOTATION_EVENTS = ("ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED")
 KEEP_JOBS = 50  # finished jobs listed by /jobs (older ones are forgotten)
 LOG_LINES = 40  # lines of the retraining's own log kept per job
+
+
+class JobFailed(Exception):
+    """A retraining that failed for a reason its message gives (Label Studio, the data, the gate's inputs)."""
 
 
 class Refused(Exception):
@@ -88,6 +100,7 @@ class Job:
     outcome: dict | None = None
     error: str | None = None
     lines: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    process: subprocess.Popen | None = None  # the retraining's process while it runs
 
     def summary(self, with_log: bool = False) -> dict:
         out = {"job": self.id, "state": self.state, "trigger": self.trigger, "project": self.project,
@@ -188,14 +201,15 @@ class Trainer:
     def _run(self, job: Job) -> None:
         try:
             outcome = self._retrain(job)
-        except Exception as e:  # reported on /jobs, never raised into the server
-            expected = self._expected_errors()
-            job.error = f"{type(e).__name__}: {e}"
-            if not isinstance(e, expected):  # a bug: its traceback belongs in the log
-                job.lines.append(traceback.format_exc())
+        except JobFailed as e:  # reported on /jobs, never raised into the server
+            job.error = str(e)
             self._end(job, "failed")
-            log.error("retraining job %s failed after %.0f s: %s%s", job.id, job.seconds, job.error,
-                      "" if isinstance(e, expected) else "\n" + traceback.format_exc())
+            log.error("retraining job %s failed after %.0f s: %s", job.id, job.seconds, job.error)
+            return
+        except Exception as e:  # a bug here: logged with its traceback, the server goes on
+            job.error = f"{type(e).__name__}: {e}"
+            self._end(job, "failed")
+            log.error("retraining job %s failed after %.0f s: %s", job.id, job.seconds, traceback.format_exc())
             return
         job.outcome = outcome
         self._end(job, "finished")
@@ -209,46 +223,60 @@ class Trainer:
             job.state = state
             self._last_end = time.monotonic()
 
-    @staticmethod
-    def _expected_errors() -> tuple[type, ...]:
-        """Failures with a clear message of their own (Label Studio down, bad data, a model that will not load)."""
-        import kzclassify
-        from labeling.client import ServerError
-        return ServerError, ValueError, OSError, kzclassify.ModelError
-
     def _retrain(self, job: Job) -> dict:
-        # imported here: scikit-learn and MLflow load only when a retraining starts, so the backend starts
-        # in a second and serves predictions on a machine without the `train` extra
         from labeling.client import ServerError, connect, export_full, find_project
 
         s = self.settings
         if not s.url:
-            raise ServerError("no Label Studio URL: start the backend with --label-studio-url (or $LABEL_STUDIO_URL)")
-        from training.retrain import retrain
-        client = connect(s.url)
-        ref = job.project
-        if isinstance(ref, int):
-            project = client.projects.get(ref)
-        else:
-            project = find_project(client, ref)
+            raise JobFailed("no Label Studio URL: start the backend with --label-studio-url (or $LABEL_STUDIO_URL)")
+        try:
+            client = connect(s.url)
+            ref = job.project
+            project = client.projects.get(ref) if isinstance(ref, int) else find_project(client, ref)
             if project is None:
                 raise ServerError(f"no project titled {ref!r} on {s.url} (start the backend with --project)")
-        export = export_full(client, project.id)
+            export = export_full(client, project.id)
+        except ServerError as e:
+            raise JobFailed(f"ServerError: {e}") from None
+        except Exception as e:  # the SDK's own errors (a deleted project id, a refused request)
+            raise JobFailed(f"Label Studio at {s.url} refused the export: {type(e).__name__}: {str(e)[:300]}") from None
         job.lines.append(f"pulled {len(export)} tasks of project {project.id} ({project.title!r})")
-
-        def note(*parts) -> None:
-            line = " ".join(str(p) for p in parts)
-            job.lines.append(line)
-            log.debug("job %s: %s", job.id, line)
-
-        kwargs = {k: v for k, v in (("store", s.store), ("models_dir", s.models_dir), ("committed", s.committed),
-                                    ("repeats", s.repeats)) if v is not None}
-        out = retrain(export, folds=s.folds, log=note, **kwargs)
-        served = out.model_version
+        with tempfile.TemporaryDirectory(prefix="kzclassify-job-") as td:
+            d = Path(td)
+            (d / "export.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+            cmd = [sys.executable, "-m", "backend.retrain_job", "--export", str(d / "export.json"),
+                   "--out", str(d / "outcome.json"), "--folds", str(s.folds)]
+            for flag, v in (("--store", s.store), ("--models-dir", s.models_dir), ("--committed", s.committed),
+                            ("--repeats", s.repeats)):
+                if v is not None:
+                    cmd += [flag, str(v)]
+            env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "PYTHONUNBUFFERED": "1"}
+            with self._lock:
+                job.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                               text=True, encoding="utf-8", errors="replace")
+            for line in job.process.stdout:  # the job's own log: /jobs/<id>
+                if line.strip():
+                    job.lines.append(line.rstrip()[:2000])
+            code = job.process.wait()
+            try:
+                result = json.loads((d / "outcome.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                result = {"error": f"the retraining process ended with exit code {code} and no outcome "
+                                   f"(its last lines are in /jobs/{job.id})"}
+        if code != 0 or "error" in result:
+            raise JobFailed(result.get("error") or f"exit code {code}")
+        served = result["model_version"]
         if self.champion is not None:
-            if out.promoted:
+            if result["promoted"]:
                 self.champion.check()
             served = version(self.champion.analyzer)
-        return {"run_id": out.run_id, "versions": out.versions, "promoted": out.promoted, "decision": out.decision,
-                "model_version": out.model_version, "served_model_version": served,
-                "counts": out.counts}
+        return {**{k: result[k] for k in ("run_id", "versions", "promoted", "decision", "model_version", "counts")},
+                "served_model_version": served}
+
+    def stop(self) -> None:
+        """End a running retraining's process (the backend is stopping)."""
+        with self._lock:
+            running = self._running()
+            proc = running.process if running else None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()

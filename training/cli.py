@@ -59,10 +59,11 @@ def cmd_retrain(args) -> int:
 
 def cmd_promote(args) -> int:
     from . import registry
-    moved = registry.promote(args.version, args.store, MODELS) if args.cmd == "promote" else \
-        registry.rollback(args.store, MODELS)
+    models = Path(args.models_dir)
+    moved = registry.promote(args.version, args.store, models) if args.cmd == "promote" else \
+        registry.rollback(args.store, models)
     print(moved.line())
-    print(f"serving {registry_version_line(MODELS)}")
+    print(f"serving {registry_version_line(models)}")
     return 0
 
 
@@ -105,11 +106,12 @@ def _parser():
     r.set_defaults(func=cmd_retrain, no_export=True)
     pr = sub.add_parser("promote", help="make a registered generation the champion of every model; models/ from it")
     pr.add_argument("version", help="a generation (7 or g7), a model version (g7-…) or an alias (challenger)")
-    pr.add_argument("--store", default=None)
-    pr.set_defaults(func=cmd_promote)
     rb = sub.add_parser("rollback", help="back to the previous champion (every alias, models/)")
-    rb.add_argument("--store", default=None)
-    rb.set_defaults(func=cmd_promote)
+    for s in (pr, rb):
+        s.add_argument("--store", default=None)
+        s.add_argument("--models-dir", default=str(MODELS), help="the model folder to restore (default models/; "
+                       "the folder a running backend serves follows)")
+        s.set_defaults(func=cmd_promote)
     t = sub.add_parser("transformer", help="fine-tune a local transformer checkpoint (optional path)")
     t.add_argument("--base-model", required=True, help="a local transformers checkpoint directory")
     t.add_argument("--export", default=None)
