@@ -37,7 +37,7 @@ def binary() -> str | None:
 
 
 @contextmanager
-def label_studio(home: Path, timeout: float = 300):
+def label_studio(home: Path, timeout: float = 600):
     """Start a fresh server with its data under ``home``; yields its URL; stops it on exit."""
     exe = binary()
     if not exe:
