@@ -86,6 +86,9 @@ def _check_schema(manifest: dict, where: Path, slot: str | None) -> None:
     if slot in SLOTS and kind not in SLOTS[slot]:
         raise ModelError(f"{where}: a {kind!r} model in the {slot!r} folder (expected {' or '.join(SLOTS[slot])}; "
                          "are two model folders swapped?)")
+    gen = manifest.get("model_generation", 0)
+    if not isinstance(gen, int) or isinstance(gen, bool) or gen < 0:
+        bad("model_generation", "a non-negative integer (the retraining that made the model)")
     if "features" in manifest and (not isinstance(manifest["features"], list)
                                    or not all(isinstance(x, str) for x in manifest["features"])):
         bad("features", "a list of feature names")

@@ -14,7 +14,7 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
     from training import export, quotes, release_type
 
     store = tmp_path / "mlruns"
-    r = release_type.train(store=store, folds=3, limit=12)
+    r = release_type.train(store=store, folds=3, limit=12, alias="champion")
     assert r.version == "1" and r.chosen in release_type.SHIPPABLE
     assert set(r.table) >= {"majority", "keyword_rules_lead", "tfidf_word_char_svc", release_type.BEFORE}
     # repeated CV: one metrics dict per repeat, the same folds for every model (paired differences)
@@ -38,14 +38,17 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
     assert run.data.tags["git_commit"] and run.data.tags["data_digest"] == r.data_digest
     assert "cv_macro_f1" in run.data.metrics and run.inputs.dataset_inputs
     arts = {a.path for a in client.list_artifacts(r.run_id, "evaluation")}
-    assert {"evaluation/confusion_cv.png", "evaluation/reliability_cv.png", "evaluation/model.onnx",
+    assert {"model_dir/model.onnx", "model_dir/manifest.json", "model_dir/CARD.md"} <= {
+        a.path for a in client.list_artifacts(r.run_id, "model_dir")}
+    assert {"evaluation/confusion_cv.png", "evaluation/reliability_cv.png",
             "evaluation/errors_cv.json", "evaluation/error_families.json", "evaluation/paired_vs_before.json",
             "evaluation/learning_curve.json"} <= arts
     assert (store / "mlflow.db").exists() and (store / "artifacts").is_dir()
 
     out = tmp_path / "models"
     m = export.export_release_type("champion", out=out / "release_type", store=store)
-    assert m["model_version"] == "kzclassify-release-type/1" and m["mlflow_run_id"] == r.run_id
+    assert m == r.manifest and m["mlflow_run_id"] == r.run_id  # the run's folder, restored byte for byte
+    assert m["model_version"] == f"g{m['model_generation']}-{m['sha256'][:12]}"
     assert m["parity"]["label_mismatches"] == 0
 
     q = quotes.train(store=store, folds=3, limit=40)
@@ -60,7 +63,7 @@ def test_release_type_and_quotes_end_to_end(tmp_path, monkeypatch):
     analyzer = kzclassify.Analyzer(out)
     a = analyzer.analyze("Мемлекет басшысы кездесті.\n– Жақсы, – деді Нұрсұлтан Назарбаев.")
     assert a.quotes[0].speaker == "Нұрсұлтан Назарбаев"
-    assert analyzer.info()["models"]["release_type"]["model_version"] == "kzclassify-release-type/1"
+    assert analyzer.info()["models"]["release_type"]["model_version"] == m["model_version"]
 
 
 def test_training_rejects_an_invalid_export(tmp_path):

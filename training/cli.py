@@ -34,7 +34,8 @@ def _retrain(args, project, full: bool) -> int:
     from . import registry
     from .retrain import retrain
     committed = Path(args.export) if getattr(args, "export", None) else EXPORT
-    out = retrain(project, store=args.store, committed=committed, folds=args.folds,
+    models_dir = Path(getattr(args, "models_dir", None) or MODELS)
+    out = retrain(project, store=args.store, committed=committed, models_dir=models_dir, folds=args.folds,
                   repeats=getattr(args, "repeats", None), full=full, recipe=getattr(args, "recipe", None))
     print(f"run {out.run_id}: {out.decision}")
     if full and not args.no_export:
@@ -42,7 +43,7 @@ def _retrain(args, project, full: bool) -> int:
             registry.restore_models(registry.CHAMPION, args.store, MODELS)
         from . import pyfunc
         pyfunc.cli(args)
-    print(f"serving {registry_version_line(MODELS)}")
+    print(f"serving {registry_version_line(models_dir)}")
     return 0
 
 
@@ -59,11 +60,11 @@ def cmd_retrain(args) -> int:
 
 def cmd_promote(args) -> int:
     from . import registry
-    models = Path(args.models_dir)
-    moved = registry.promote(args.version, args.store, models) if args.cmd == "promote" else \
-        registry.rollback(args.store, models)
+    models_dir = Path(args.models_dir or MODELS)
+    moved = registry.promote(args.version, args.store, models_dir) if args.cmd == "promote" else \
+        registry.rollback(args.store, models_dir)
     print(moved.line())
-    print(f"serving {registry_version_line(models)}")
+    print(f"serving {registry_version_line(models_dir)}")
     return 0
 
 
@@ -103,15 +104,17 @@ def _parser():
     r.add_argument("--repeats", type=_int, default=None, help="CV repeats (seeds; default 3)")
     r.add_argument("--full", action="store_true", help="compare every release-type candidate (as `all`)")
     r.add_argument("--recipe", default=None, help="the release-type candidate to train (default: the champion's)")
+    r.add_argument("--models-dir", default=None, help="the served model folder (default models/)")
     r.set_defaults(func=cmd_retrain, no_export=True)
     pr = sub.add_parser("promote", help="make a registered generation the champion of every model; models/ from it")
     pr.add_argument("version", help="a generation (7 or g7), a model version (g7-…) or an alias (challenger)")
+    pr.add_argument("--store", default=None)
+    pr.add_argument("--models-dir", default=None, help="the served model folder (default models/)")
+    pr.set_defaults(func=cmd_promote)
     rb = sub.add_parser("rollback", help="back to the previous champion (every alias, models/)")
-    for s in (pr, rb):
-        s.add_argument("--store", default=None)
-        s.add_argument("--models-dir", default=str(MODELS), help="the model folder to restore (default models/; "
-                       "the folder a running backend serves follows)")
-        s.set_defaults(func=cmd_promote)
+    rb.add_argument("--store", default=None)
+    rb.add_argument("--models-dir", default=None, help="the served model folder (default models/)")
+    rb.set_defaults(func=cmd_promote)
     t = sub.add_parser("transformer", help="fine-tune a local transformer checkpoint (optional path)")
     t.add_argument("--base-model", required=True, help="a local transformers checkpoint directory")
     t.add_argument("--export", default=None)
@@ -128,9 +131,10 @@ def _parser():
     e.add_argument("--ref", default="champion", help="version number or alias")
     e.add_argument("--store", default=None)
     e.set_defaults(func=cmd_export)
-    from . import pyfunc, score  # the end-to-end MLflow model and batch scoring (issue 16)
+    from . import pyfunc, score, simulate  # the end-to-end MLflow model and batch scoring (issue 16)
     pyfunc.add_parser(sub)
     score.add_parser(sub)
+    simulate.add_parser(sub)
     return p
 
 

@@ -11,8 +11,6 @@ from kzclassify._features import type_input
 from kzclassify._model import MANIFEST_FORMAT, file_sha256
 from paths import CORPUS, MODELS
 
-from . import tracking
-
 TOKENEXP = r"[\p{L}\p{N}_]{2,}"
 
 
@@ -98,16 +96,11 @@ MANIFEST_METRICS = {
                      "test_accuracy", "test_macro_f1", "cv_ece"),
     "quote_speaker": ("cv_quote_f1", "cv_speaker_acc", "cv_e2e_f1"),
 }
-PARITY_TOLERANCE = 1e-4
 
 
 def model_version_of(sha256: str, generation: int) -> str:
     """A model folder's version: its generation (ordered) and its ONNX file's content (``g3-d0bfe99aa599``)."""
     return f"g{generation}-{sha256[:12]}"
-
-
-def parity_ok(parity: dict) -> bool:
-    return bool(parity) and not parity.get("label_mismatches") and parity.get("max_abs_diff", 1.0) <= PARITY_TOLERANCE
 
 
 def corpus_texts(corpus: Path | None = None) -> list[str]:

@@ -36,6 +36,13 @@ HISTORY_TAG = "champion_history"
 ARTIFACT_DIR = "model_dir"
 
 
+PARITY_TOLERANCE = 1e-4  # largest sklearn/ONNX probability difference on the corpus a served model may have
+
+
+def parity_ok(parity: dict) -> bool:
+    return bool(parity) and not parity.get("label_mismatches") and parity.get("max_abs_diff", 1.0) <= PARITY_TOLERANCE
+
+
 class RegistryError(RuntimeError):
     """A version, alias or artifact the command needs is not there (or not what its tags promise)."""
 
@@ -56,7 +63,6 @@ def _generation_of(manifest: dict) -> int:
 def register_version(name: str, model_uri: str, manifest: dict, alias: str | None, tags: dict | None = None) -> str:
     """Register the logged model with its folder's tags; set ``alias`` when given; the version number."""
     import mlflow
-    from .export import parity_ok
     mv = mlflow.register_model(model_uri, name, tags={
         **(tags or {}), "model_generation": str(manifest["model_generation"]),
         "model_version": manifest["model_version"], "sha256": manifest["sha256"],
@@ -247,8 +253,9 @@ class Moved:
 
     def line(self) -> str:
         v = ", ".join(f"{n} v{x}" for n, x in self.versions.items())
-        return (f"champion → generation {self.generation} ({v})"
-                + (f", was generation {self.previous}" if self.previous is not None else "")
+        was = ("" if self.previous is None else ", already the champion" if self.previous == self.generation
+               else f", was generation {self.previous}")
+        return (f"champion → generation {self.generation} ({v}){was}"
                 + "".join(f"; {n}" for n in self.notes))
 
 
@@ -283,7 +290,8 @@ def _move(c, target: dict, history: list[int], models_dir: Path) -> Moved:
     before = {name: {a: getattr(_alias_version(c, name, a), "version", None) for a in (CHAMPION, PREVIOUS)}
               for name in plan}
     old_history = _history(c)
-    prev_gen = old_history[-1] if old_history else None
+    cur = _alias_version(c, SLOTS["release_type"], CHAMPION)
+    prev_gen = int(cur.tags.get("model_generation", "0") or 0) if cur is not None else None
     done: list[tuple[str, str]] = []
     try:
         for name, version in plan.items():
@@ -338,11 +346,13 @@ def rollback(store=None, models_dir: Path = MODELS) -> Moved:
 
 def champion_rows(store=None) -> tuple[list[dict] | None, dict | None]:
     """The current champion's training rows (the ``data/training_rows.json`` artifact of its retraining) and
-    its release-type version's tags/params; (None, None) when there is no champion."""
+    its release-type version's tags/params; (None, None) when there is no restorable champion."""
     import mlflow
     c = client(store)
     mv = _alias_version(c, SLOTS["release_type"], CHAMPION)
-    if mv is None:
+    if mv is None or "model_generation" not in mv.tags:
+        # none, or one registered before model folders were run artifacts: it cannot be restored byte for
+        # byte, so it is no reference for the gate (the retraining becomes the first restorable champion)
         return None, None
     run = c.get_run(mv.run_id)
     info = {"version": mv.version, "run_id": mv.run_id, "chosen": run.data.params.get("chosen"),

@@ -11,7 +11,6 @@ the previous model outside the test split against the guide and the notes).
 """
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,11 +25,11 @@ from labeling.schema import schema
 
 from . import evaluate, tracking
 from .folds import splits as split_by_id
+from .review import REVIEW, load_review  # noqa: F401  (REVIEW: where the reading is, for callers)
 
 MODEL_NAME, EXPERIMENT = tracking.RELEASE_TYPE_MODEL, tracking.RELEASE_TYPE_EXPERIMENT
 SEED = 0
 REPEATS = 3
-REVIEW = Path(__file__).resolve().parent / "release_type_review.json"
 # learning curve: the shipped candidate trained on these fractions of each CV training fold (1.0 is the CV itself)
 CURVE_FRACTIONS = (0.6, 0.8)
 MIN_PER_CLASS = 3  # the sigmoid calibration's inner 3-fold needs three releases of each class
@@ -191,11 +190,6 @@ def summarize(repeats: list[dict], labels: list[str]) -> dict:
     out["confusion"] = {"labels": labels, "matrix": np.sum([m["confusion"]["matrix"] for m in repeats], 0).tolist(),
                         "note": f"summed over {len(repeats)} repeats"}
     return out
-
-
-def load_review(path: Path = REVIEW) -> dict:
-    """The reading of the previous model's CV errors: release id → {"family", "gold", "why"}."""
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def error_families(ids, y, pred, split, reviewed: dict) -> dict:

@@ -70,7 +70,7 @@ def _card(title: str, body: str, run_id: str) -> str:
 
 
 def release_type_card(r) -> str:
-    from .release_type import load_review
+    from .review import load_review
     review = load_review()
     fams = "\n".join(f"- `{k}`: {v}" for k, v in review["families"].items())
     return _card("Release-type model card", release_type_tables(r)

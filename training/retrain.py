@@ -18,7 +18,6 @@ a worse model), and speaker accuracy. Promotion also needs ONNX parity of both n
 """
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -151,6 +150,8 @@ def retrain(project_export: list[dict] | None, *, store: str | None = None, comm
 
     from . import quotes, release_type
     t0 = time.time()
+    say = log
+    log = lambda msg: say(f"[{time.time() - t0:5.0f} s] {msg}")  # noqa: E731
     repeats = repeats or release_type.REPEATS
     seeds = release_type.seeds(repeats)
     merged: Merged = merge(load_json(committed), project_export)
@@ -214,7 +215,7 @@ def retrain(project_export: list[dict] | None, *, store: str | None = None, comm
                             "macro_f1_agreed": [_macro_f1(y, p, labels, agreed) for p in preds],
                             "speaker_accuracy": speaker}
                 mlflow.log_metrics({k: float(np.mean(v)) for k, v in champion.items() if not np.isnan(v).any()})
-        from .export import parity_ok
+        parity_ok = registry.parity_ok
         gate = decide(challenger, champion, parity_ok(rt.manifest["parity"]) and parity_ok(q.manifest["parity"]),
                       f"champion {champ['model_version']}{champ_note}" if champ else "champion")
         log(gate.line)
