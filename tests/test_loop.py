@@ -224,12 +224,14 @@ def _predict_in_label_studio(server: str, project: int, task_ids: list[int]) -> 
     return out
 
 
-@pytest.fixture
-def seeded(tmp_path):
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
     """A tmp MLflow store and model folder with a champion trained on the committed dataset (the shipped
-    recipe), training in its own process while Label Studio starts; yields (store, models, wait)."""
+    recipe), training in its own process while Label Studio starts (session scope, set up before the
+    `server` fixture when a test asks for it first); yields (store, models, wait)."""
     import subprocess
     import sys
+    tmp_path = tmp_path_factory.mktemp("loop")
     store, models = tmp_path / "mlruns", tmp_path / "models"
     shutil.copytree(ROOT / "models", models)
     chosen = json.loads((models / "release_type" / "manifest.json").read_text(encoding="utf-8"))["chosen"]
