@@ -3,9 +3,15 @@
   GET  /health    → {"status": "UP", "model_version": ...}; always answers, even with a broken model
   POST /setup     {"schema": label_config, ...} → {"model_version": ...}
   POST /predict   {"tasks": [...], "label_config": ...} → {"results": [{"result", "score", "model_version"}, ...]}
-  POST /webhook   annotation events or {"action": "START_TRAINING"} → 201 with the id of a background
-                  retraining job; other actions → 200 {"status": "ignored"}
-  GET  /jobs/<id> → the job's state (running / finished with its MLflow run id / failed)
+  POST /webhook   {"action": "START_TRAINING"} (Label Studio's "Start Training") → 201 with the id of a new
+                  background retraining job, 200 with the running one's, 429 during the cooldown;
+                  ANNOTATION_CREATED/UPDATED, ANNOTATIONS_CREATED → 200, counted (with --retrain-every N, the
+                  N-th since the last job starts one: 201); events of another project and other actions →
+                  200 {"status": "ignored"}
+  POST /train     the same as START_TRAINING (what Label Studio sends with its webhook feature flag off)
+  GET  /jobs      the trigger settings, the annotation counts and every job, newest first
+  GET  /jobs/<id> one job: state (running / finished / failed), timings, outcome (MLflow run id, registered
+                  versions, promoted, the gate's decision, the served model version) or error, its log
 
 A client's mistake gets a 4xx with {"error": ...} naming what is wrong (and the task id); a model
 that fails to load gives 503; only a bug in this code gives 500. Every answer is JSON.
@@ -19,20 +25,17 @@ from http import HTTPStatus
 
 import kzclassify
 
-from .jobs import Trainer
+from .jobs import ANNOTATION_EVENTS, Refused, Trainer
 from .limits import Limits
 from .predict import RequestError, predict, schema_from
+from .serving import Champion, version
 
 log = logging.getLogger("kzclassify.backend")
-TRAIN_EVENTS = {"START_TRAINING", "ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED"}
 
 
 def model_version(analyzer: kzclassify.Analyzer | None = None) -> str:
     """Version string of the models (``Analyzer.model_version``, as `labeling push` writes it), or 'unavailable'."""
-    try:
-        return (analyzer or kzclassify.Analyzer()).model_version
-    except Exception:  # /health must answer whatever state the model directory is in
-        return "unavailable"
+    return version(analyzer or kzclassify.Analyzer())
 
 
 def json_body(obj) -> bytes:
@@ -67,12 +70,17 @@ def read_json(environ) -> dict:
 
 
 class App:
-    """The backend as a WSGI callable; ``trainer`` runs the retraining jobs, ``analyzer`` holds the models."""
+    """The backend as a WSGI callable; ``trainer`` runs the retraining jobs, ``champion`` holds the served models
+    (each request takes ``champion.analyzer`` once: a promotion swaps it between requests, never inside one)."""
 
-    def __init__(self, trainer: Trainer, analyzer: kzclassify.Analyzer | None = None, limits: Limits | None = None):
+    def __init__(self, trainer: Trainer, champion: Champion, limits: Limits | None = None):
         self.trainer = trainer
-        self.analyzer = analyzer or kzclassify.Analyzer()
+        self.champion = champion
         self.limits = limits or Limits()
+
+    @property
+    def analyzer(self) -> kzclassify.Analyzer:
+        return self.champion.analyzer
 
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
@@ -80,6 +88,8 @@ class App:
             status, obj = self.route(method, path.rstrip("/") or "/", environ)
         except RequestError as e:
             status, obj = e.status, {"error": str(e)}
+        except Refused as e:
+            status, obj = 429, {"error": str(e), "retry_after_s": round(e.retry_after, 1)}
         except kzclassify.ModelError as e:
             status, obj = 503, {"error": str(e)}
         except Exception as e:  # a bug here: logged with its traceback, answered, and the server goes on
@@ -91,15 +101,17 @@ class App:
         return [body]
 
     def route(self, method: str, path: str, environ) -> tuple[int, dict]:
-        gets = {"/", "/health"}
-        posts = {"/setup", "/predict", "/webhook"}
+        gets = {"/", "/health", "/jobs"}
+        posts = {"/setup", "/predict", "/webhook", "/train"}
         if path in gets or path.startswith("/jobs/"):
             if method not in ("GET", "HEAD"):
                 raise RequestError(405, f"{path} answers GET, not {method}")
+            if path == "/jobs":
+                return 200, self.trainer.overview()
             if path.startswith("/jobs/"):
-                job = self.trainer.jobs.get(path[len("/jobs/"):])
+                job = self.trainer.job(path[len("/jobs/"):])
                 return (200, job) if job else (404, {"error": "unknown job"})
-            return 200, {"status": "UP", "model_class": "kzclassify", "model_version": model_version(self.analyzer)}
+            return 200, {"status": "UP", "model_class": "kzclassify", "model_version": version(self.analyzer)}
         if path not in posts:
             raise RequestError(404, f"no route {path!a}")
         if method != "POST":
@@ -109,13 +121,25 @@ class App:
             if body.get("schema") in (None, ""):
                 raise RequestError(400, "/setup needs 'schema': the project's label config")
             schema_from(body["schema"])
-            return 200, {"model_version": model_version(self.analyzer)}
+            return 200, {"model_version": version(self.analyzer)}
         if path == "/predict":
             sc = schema_from(body.get("label_config"))
             return 200, {"results": predict(body.get("tasks"), sc, self.analyzer, self.limits)}
+        if path == "/train":  # its payload (annotated tasks, a project uid) is not used: the job pulls the project
+            return self.trainer.start_training("POST /train")
+        return self.webhook(body)
+
+    def webhook(self, body: dict) -> tuple[int, dict]:
+        """Label Studio's webhook (created for every event when the backend is connected as a model)."""
         action = body.get("action")
-        if not isinstance(action, str) or action not in TRAIN_EVENTS:  # a list is unhashable: check the type first
-            return 200, {"status": "ignored", "action": action if isinstance(action, str) else None}
-        project = body.get("project")
-        title = project.get("title") if isinstance(project, dict) else None
-        return 201, {"status": "training", **self.trainer.start(title if isinstance(title, str) else None)}
+        action = action if isinstance(action, str) else None  # a list is unhashable: check the type first
+        if action not in ANNOTATION_EVENTS and action != "START_TRAINING":
+            return 200, {"status": "ignored", "action": action}
+        if not self.trainer.for_this_project(body):
+            mine = f"this backend retrains Label Studio project {self.trainer.settings.project_ref()!r} (--project)"
+            if action == "START_TRAINING":  # refused, so the model card shows an error rather than "Training"
+                raise RequestError(409, f"{mine}, not the project that asked")
+            return 200, {"status": "ignored", "action": action, "reason": mine}
+        if action == "START_TRAINING":
+            return self.trainer.start_training("START_TRAINING (Label Studio's Start Training)")
+        return self.trainer.annotation_event(body)

@@ -18,12 +18,11 @@ import os
 from waitress.server import create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
-from kzclassify import Analyzer
-
 from .app import App
 from .auth import BasicAuth, check_listen
-from .jobs import Trainer
+from .jobs import Settings, Trainer
 from .limits import BoundedChannel, Limits, bound
+from .serving import Champion
 
 
 class JSONErrorTask(ErrorTask):
@@ -78,9 +77,12 @@ class HealthLane:
 def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str | None = None,
                 store: str | None = None, folds: int = 5, *, model_dir: str | None = None, threads: int = 4, timeout: int = 30,
                 backlog: int = 1024, connection_limit: int = 500, max_body: int = 8 * 2**20,
-                limits: Limits | None = None, credentials: tuple[str, str] | None = None):
+                limits: Limits | None = None, credentials: tuple[str, str] | None = None,
+                retrain: Settings | None = None, reload_interval: float = 1.0):
     """A waitress server running the backend (``.run()`` serves until ``.close()``; ``.app.trainer`` is the
-    retraining state). ``port=0`` picks a free port: read it from ``.effective_port``.
+    retraining state, ``.app.champion`` the served models, following ``model_dir`` every ``reload_interval``
+    seconds). ``retrain`` holds the retraining settings beyond the URL, store and folds.
+    ``port=0`` picks a free port: read it from ``.effective_port``.
 
     ``threads`` requests are processed at once; further complete requests queue (at most one per open
     connection, and at most ``connection_limit`` connections; beyond that connections wait in the
@@ -90,8 +92,11 @@ def make_server(host: str = "127.0.0.1", port: int = 9090, label_studio_url: str
     """
     limits = limits or Limits()
     check_listen(host, credentials)
-    trainer = Trainer(label_studio_url or os.environ.get("LABEL_STUDIO_URL"), store, folds)
-    app = App(trainer, Analyzer(model_dir), limits)
+    champion = Champion(model_dir, reload_interval)
+    settings = retrain or Settings()
+    settings.url, settings.store, settings.folds = label_studio_url or os.environ.get("LABEL_STUDIO_URL"), store, folds
+    settings.models_dir = champion.model_dir  # a promotion writes the folder the backend serves
+    app = App(Trainer(settings, champion), champion, limits)
     server = create_server(BasicAuth(app, credentials), host=host, port=port, threads=threads, backlog=backlog,
                            connection_limit=connection_limit, channel_timeout=timeout, asyncore_use_poll=True,
                            cleanup_interval=max(1, min(timeout, limits.request_timeout) // 4),
