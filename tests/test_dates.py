@@ -29,7 +29,8 @@ def test_the_date_decides_the_president_of_a_nameless_release(date, speaker):
 def test_no_name_no_cue_no_date_gives_the_role_with_a_low_score():
     [q] = kzclassify.analyze(NAMELESS).quotes
     assert (q.speaker, q.resolved_by, q.person) == ("Президент", "role", -1)
-    assert q.score <= 0.3
+    # a low calibrated score (the role path is right about half the time in CV), so it is flagged for review
+    assert q.score < 0.5 and q.needs_review and "speaker uncertain" in q.reasons
     assert kzclassify.analyze(NAMELESS).people == ()
     genitive = "Мемлекет басшысының: «Біз бірге боламыз», – деген сөзін келтірді."
     assert [x.speaker for x in kzclassify.analyze(genitive).quotes] == ["Мемлекет басшысы"]

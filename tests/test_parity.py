@@ -99,3 +99,20 @@ def test_shipped_calibration_reproduces_its_training_run():
         assert manifest["parity"]["review_flag_mismatches"] == 0
         assert cal["parity"]["n"] >= (393 if name == "release_type" else 500)
         assert cal["parity"]["max_abs_diff"] <= 1e-9
+
+
+def test_a_beta_calibrator_is_monotone_and_numpy_gives_sklearns_numbers():
+    """Beta calibration with a negative weight maps a lower raw score to a higher probability (an unresolved
+    role at 0.1 was scored above a resolved name at 0.5): the fit drops that weight (Kull et al. 2017)."""
+    import numpy as np
+    from kzclassify._calibration import apply
+    from training.calibrate import Fitted
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(0.02, 0.2, 300), rng.uniform(0.2, 0.5, 300), rng.uniform(0.5, 1.0, 600)])
+    p = np.where(x < 0.2, 0.7, np.where(x < 0.5, 0.3, 0.95))  # right more often at the bottom than in the middle
+    y = (rng.uniform(size=len(x)) < p).astype(float)
+    f = Fitted("beta", x, y)
+    grid = np.linspace(0.001, 0.999, 500)
+    out = apply(f.data, grid)
+    assert (np.diff(out) >= -1e-12).all()
+    assert np.abs(out - f.predict(grid)).max() < 1e-9

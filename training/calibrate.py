@@ -64,16 +64,21 @@ class Fitted:
             self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(logit(x)[:, None], y)
             self.data = {"method": "platt", "a": float(self._sk.coef_[0, 0]), "b": float(self._sk.intercept_[0])}
         else:
-            self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(beta_features(x), y)
-            a, b = self._sk.coef_[0]
-            self.data = {"method": "beta", "a": float(a), "b": float(b), "c": float(self._sk.intercept_[0])}
+            f, self._cols = beta_features(x), [0, 1]
+            self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(f, y)
+            if (self._sk.coef_[0] < 0).any():  # Kull et al.: a negative weight makes the map non-monotone;
+                self._cols = [int(np.argmax(self._sk.coef_[0]))]  # refit on the other feature alone
+                self._sk = LogisticRegression(C=1e4, max_iter=1000).fit(f[:, self._cols], y)
+            w = dict(zip(self._cols, self._sk.coef_[0]))
+            self.data = {"method": "beta", "a": float(w.get(0, 0.0)), "b": float(w.get(1, 0.0)),
+                         "c": float(self._sk.intercept_[0])}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self._sk is None:
             return apply(self.data, x)
         if self.method == "isotonic":
             return self._sk.predict(np.asarray(x, dtype=np.float64))
-        return self._sk.predict_proba(logit(x)[:, None] if self.method == "platt" else beta_features(x))[:, 1]
+        return self._sk.predict_proba(logit(x)[:, None] if self.method == "platt" else beta_features(x)[:, self._cols])[:, 1]
 
 
 class PathCalibrator:
