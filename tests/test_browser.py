@@ -247,7 +247,7 @@ def test_annotator_draws_links_names_and_submits(server, tmp_path, monkeypatch):
     # the canonical field shows for a PERSON too (whenLabelValue="SPEAKER,PERSON"), and is required there
     assert seen["person_canonical_visible"] and seen["person_required_warning"]
     assert seen["quote_name_boxes"] == 0  # a QUOTE has no name: no empty box under it
-    assert seen["tab_columns"] == ["ID", "uncertainty", "type", "first_line"]  # push's tab: these first, no others
+    assert seen["tab_columns"] == ["ID", "uncertainty", "review", "type", "first_line"]  # push's tab: these first, no others
     assert seen["relations_panel"] == 1  # one relation, listed in the Relations panel
     assert seen["select_after_create_setting"]
     assert seen["saved_status"] == 201
