@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._morphology import lexicon, match_initials, strip_case, title_base, title_kind, trailing_title_kind, word_set
+from ._morphology import depends_on_lexicon, lexicon, match_initials, strip_case, title_base, title_kind, trailing_title_kind, word_set
 from ._names import name_part, name_words
 from ._people import People, era_president, group_name  # noqa: F401  (era_president: re-exported)
 
@@ -25,6 +25,7 @@ class Resolution:
     person: int = -1  # index into People.persons, -1 when no person
 
 
+@depends_on_lexicon  # built from the lexicon's name lists: training swaps them per CV fold (lexicon_lists)
 @lru_cache(maxsize=4)  # resolve() called on its own (pre-annotation) for quotes of one release in a row
 def people_of(text: str) -> People:
     """The people of ``text``, built once per text (callers with many quotes pass them around)."""

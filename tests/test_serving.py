@@ -61,7 +61,7 @@ def test_registered_model_records_wheel_and_model_sha256(registered):
     for name, m in meta["models"].items():
         assert m["sha256"] == installed[name]["sha256"] == r.model_sha256[name]
     assert meta["wheel"]["sha256"] == r.wheel_sha256
-    assert [c.name for c in info.signature.inputs.inputs] == ["text"]
+    assert [c.name for c in info.signature.inputs.inputs] == ["text", "date"]  # date: optional, who the president was
     assert info.signature.outputs.input_names() == list(kzclassify.analyze("").to_dict())
     # the wheel logged with the model is the one named in its requirements, byte for byte
     local = Path(mlflow.artifacts.download_artifacts(MODEL))
