@@ -189,17 +189,18 @@ class Analyzer:
         release's, ``datetime.date`` or ISO string) says who the sitting president was (see ``analyze``)."""
         return self._quotes_and_people(_check_text(text), check_date(date))[0]
 
-    def _quotes_and_people(self, text: str, date=None, norm: Normalized | None = None,
-                           doc: Doc | None = None) -> tuple[list[Quote], tuple[Person, ...]]:
+    def _quotes_and_people(self, text: str, date=None, norm: Normalized | None = None, doc: Doc | None = None,
+                           warns: tuple[str, ...] | None = None) -> tuple[list[Quote], tuple[Person, ...]]:
         """Normalised once at the entrance (line breaks, spaces, surrogates), one Doc for every stage;
-        offsets back into ``text``; each quote's score calibrated and reviewed."""
+        offsets back into ``text``; each quote's score calibrated and reviewed (``warns``: the text's
+        ``warnings_for``, when the caller has them)."""
         if not kazakh_rules_apply(text):
             return [], ()
         norm = norm or normalize(text)
         doc = doc or Doc(norm.text)
         quotes, people = in_caller_text(text, lambda t: attribute_people(doc, self._score_candidates, date), norm)
         cal, threshold = self._review_of("quote_speaker")
-        why = text_reasons(warnings_for(text)) if quotes else ()
+        why = text_reasons(warnings_for(text) if warns is None else warns) if quotes else ()
         out = []
         for q in quotes:
             if cal is not None:  # the raw path score → the probability that the speaker is right
@@ -218,9 +219,10 @@ class Analyzer:
         text, date = _check_text(text), check_date(date)
         norm = normalize(text)  # the entrance: one normalisation, one Doc, read by every stage
         doc = Doc(norm.text)
-        quotes, people = self._quotes_and_people(text, date, norm, doc)
-        rt = self._classify([clean_surrogates(text)[0]], [doc], [text_reasons(warnings_for(text))])[0]
-        return review_analysis(Analysis(rt, tuple(quotes), warnings_for(text), people))
+        warns = warnings_for(text)  # one script scan per release, read by both models' review
+        quotes, people = self._quotes_and_people(text, date, norm, doc, warns)
+        rt = self._classify([clean_surrogates(text)[0]], [doc], [text_reasons(warns)])[0]
+        return review_analysis(Analysis(rt, tuple(quotes), warns, people))
 
     def info(self) -> dict:
         """Version, model folder, and per model its manifest fields or the error that stops it loading."""
