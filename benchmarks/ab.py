@@ -16,12 +16,7 @@ from bench import best  # benchmarks/ is on the path when run as a script
 
 def best_cpu(fn, repeat: int) -> float:
     """Least process time of ``repeat`` runs: less disturbed than wall time by other processes on the machine."""
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return min(times)
+    return best(fn, repeat, time.process_time)
 
 
 def main(root: str) -> None:
